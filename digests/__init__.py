@@ -1,0 +1,1 @@
+"""The pure domain of Policy Digest: no Slack, Redis, scheduler or network I/O here."""

@@ -1,0 +1,1 @@
+"""Thin Slack listeners; each module exposes ``register(app, services)``."""
