@@ -1,0 +1,251 @@
+"""``python -m bot``: the command line (summarize, digest) and the way into every run mode."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from bot.config import Settings
+from digests.errors import InputError
+
+log = logging.getLogger("bot")
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+def _setup_logging(settings: Settings, quiet_default: bool) -> None:
+    level = settings.log_level if os.environ.get("LOG_LEVEL") else ("WARNING" if quiet_default else "INFO")
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _cli_services(settings: Settings, no_cache: bool):
+    """The CLI caches under ``pd:cli:`` only when REDIS_URL is set; it never shares anything."""
+    from bot.services import Services
+    from bot.store import Store, connect
+
+    store = None
+    if settings.redis_url and not no_cache:
+        store = Store(connect(settings.redis_url, timeout=2.0), "pd:cli:")
+    return Services(settings, store)
+
+
+# -- summarize ----------------------------------------------------------------------------------
+
+
+def _source_from_arg(arg: str | None):
+    """SOURCE as §4 defines it: a URL, a file (HTML or text), or ``-``/nothing for stdin."""
+    from bot.services import Source
+
+    if arg and arg != "-" and _SCHEME.match(arg) and not Path(arg).exists():
+        return Source("url", arg)
+    if arg and arg != "-":
+        path = Path(arg)
+        if not path.is_file():
+            raise InputError("not_found", f"No such file: {arg}")
+        data = path.read_bytes()
+        is_html = path.suffix.lower() in (".html", ".htm") or data.lstrip()[:1] == b"<"
+        return Source("html", data) if is_html else Source("text", _decode(data))
+    if sys.stdin is None or sys.stdin.isatty():
+        raise InputError("empty", "Give a URL, a file, or pipe text in (see --help).")
+    data = sys.stdin.buffer.read()
+    if data.lstrip()[:1] == b"<":
+        return Source("html", data)
+    return Source("text", _decode(data))
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def _line_source(obj: dict):
+    from bot.services import Source
+
+    title = str(obj.get("title") or "")
+    if obj.get("url"):
+        return Source("url", str(obj["url"]), title=title)
+    if obj.get("html"):
+        return Source("html", str(obj["html"]).encode("utf-8"), title=title)
+    if "text" in obj:
+        return Source("text", str(obj["text"] or ""), title=title)
+    raise InputError("empty", 'Each line needs "text", "html" or "url".')
+
+
+def _print_readable(result: dict, out) -> None:
+    out.write(f"{result['title']}\n")
+    meta = " · ".join(x for x in (result.get("site"), result.get("author"), result.get("published")) if x)
+    if meta:
+        out.write(f"{meta}\n")
+    if result.get("url"):
+        out.write(f"{result['url']}\n")
+    out.write("\n")
+    for sentence in result["summary"]:
+        out.write(f"  • {sentence}\n")
+    out.write("\n")
+    if result["topics"]:
+        for tag in result["topics"]:
+            evidence = ", ".join(f'"{e}"' for e in tag["evidence"])
+            out.write(f"  #{tag['topic']} ({tag['label']}, {tag['score']:.2f}): {evidence}\n")
+    else:
+        out.write("  (no policy topics)\n")
+    out.write(f"\n{result['words']} words · method {result['method']}")
+    out.write(" · from cache\n" if result.get("cached") else "\n")
+    for note in result["notes"]:
+        out.write(f"note: {note}\n")
+
+
+def _jsonl_lines(stream: Iterable[str]) -> Iterator[tuple[int, str]]:
+    for number, line in enumerate(stream, 1):
+        if line.strip():
+            yield number, line
+
+
+def _run_jsonl(args, services) -> int:
+    if args.source and args.source != "-":
+        stream = open(args.source, encoding="utf-8", errors="replace")  # noqa: SIM115
+    else:
+        stream = sys.stdin
+
+    def work(item: tuple[int, str]) -> dict:
+        number, line = item
+        line_id = number
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict):
+                raise InputError("bad_json", "Each line must be a JSON object.")
+            line_id = obj.get("id", number)
+            result = services.summarize(
+                _line_source(obj),
+                sentences=obj.get("sentences") or args.sentences,
+                method=obj.get("method") or args.method,
+                use_cache=not args.no_cache,
+            )
+            return {"id": line_id, **result}
+        except json.JSONDecodeError as exc:
+            return {"id": line_id, "error": f"Not valid JSON ({exc.msg}).", "code": "bad_json"}
+        except InputError as exc:
+            return {"id": line_id, "error": exc.message, "code": exc.code}
+        except Exception as exc:  # one bad line must not stop the batch
+            log.exception("line %s failed", line_id)
+            return {"id": line_id, "error": f"Internal error: {exc}", "code": "internal"}
+
+    from tqdm import tqdm
+
+    with stream, ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = pool.map(work, _jsonl_lines(stream))
+        progress = tqdm(results, unit="article", file=sys.stderr, disable=not sys.stderr.isatty())
+        for result in progress:
+            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+    return EXIT_OK
+
+
+def cmd_summarize(args, settings: Settings) -> int:
+    services = _cli_services(settings, args.no_cache)
+    if args.jsonl:
+        return _run_jsonl(args, services)
+    try:
+        result = services.summarize(
+            _source_from_arg(args.source),
+            sentences=args.sentences,
+            method=args.method,
+            use_cache=not args.no_cache,
+        )
+    except InputError as exc:
+        if args.json:
+            print(json.dumps({"error": exc.message, "code": exc.code}))
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for note in result["notes"]:
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        _print_readable(result, sys.stdout)
+    return EXIT_OK
+
+
+# -- argument parsing ---------------------------------------------------------------------------
+
+
+def _sentences(value: str) -> int:
+    number = int(value)
+    if not 1 <= number <= 10:
+        raise argparse.ArgumentTypeError("choose between 1 and 10 sentences")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Policy Digest: summarize and tag policy news; run the Slack bot.",
+        epilog="With no command: the shell when SLACK_BOT_TOKEN is unset, Socket Mode when "
+        "SLACK_APP_TOKEN is set, otherwise the web app on $PORT.",
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    s = sub.add_parser("summarize", help="summarize and tag a URL, a file or stdin")
+    s.add_argument("source", nargs="?", help="http(s) URL, file (.html/.htm or text), or - for stdin")
+    s.add_argument("--sentences", type=_sentences, help="summary length (default: by article length)")
+    s.add_argument("--method", help="lexrank textrank lsa luhn edmundson sumbasic reduction lead default")
+    fmt = s.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print one JSON result object")
+    fmt.add_argument("--jsonl", action="store_true", help="read JSON lines, write one result per line")
+    s.add_argument("--jobs", type=int, default=1, help="parallel workers for --jsonl (default 1)")
+    s.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+
+    d = sub.add_parser("digest", help="print a channel's digest from the store")
+    d.add_argument("--channel", required=True, help="channel id, e.g. C0123456")
+    d.add_argument("--team", help="workspace id (optional when the store holds one workspace)")
+    d.add_argument("--since", help="ISO-8601 start (default: the channel's last digest)")
+    d.add_argument("--format", choices=("markdown", "json", "blocks"), default="markdown")
+
+    sub.add_parser("shell", help="drive the bot from the terminal, no Slack account needed")
+    sub.add_parser("socket", help="connect to Slack with Socket Mode (needs SLACK_APP_TOKEN)")
+    sub.add_parser("web", help="serve POST /slack/events and GET /healthz on $PORT")
+    sub.add_parser("clock", help="run the digest clock (one sweep every 30 s)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    command = args.command
+    if command is None:
+        if not settings.slack_bot_token:
+            command = "shell"
+        elif settings.slack_app_token:
+            command = "socket"
+        else:
+            command = "web"
+    _setup_logging(settings, quiet_default=command in ("summarize", "digest", "shell"))
+    try:
+        if command == "summarize":
+            return cmd_summarize(args, settings)
+        if command == "digest":
+            from bot.digest_cli import cmd_digest
+
+            return cmd_digest(args, settings)
+        from bot import runners
+
+        return runners.run(command, settings)
+    except InputError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        log.exception("internal error")
+        print(f"internal error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL

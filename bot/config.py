@@ -1,0 +1,72 @@
+"""Settings from the environment (and a ``.env`` file when present), read in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _list(name: str) -> list[str]:
+    return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable; see the README's environment table for meanings."""
+
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""
+    slack_api_url: str = "https://slack.com/api/"
+    redis_url: str = ""
+    data_dir: Path = Path(".data")
+    port: int = 3000
+    fetch_allow_private: list[str] = field(default_factory=list)
+    text_max_chars: int = 200_000
+    summary_method: str = "default"
+    taxonomy_file: str = ""
+    retention_days: int = 180
+    digest_admins: list[str] = field(default_factory=list)
+    log_level: str = "INFO"
+    workers: int = 4
+    summary_cache_days: int = 30
+    page_cache_hours: int = 24
+
+    @classmethod
+    def from_env(cls, *, dotenv: bool = True) -> Settings:
+        """Read the environment; a ``.env`` in the working directory fills what is unset."""
+        if dotenv:
+            load_dotenv(override=False)
+        api_url = os.environ.get("SLACK_API_URL", "").strip() or cls.slack_api_url
+        if not api_url.endswith("/"):
+            api_url += "/"
+        return cls(
+            slack_bot_token=os.environ.get("SLACK_BOT_TOKEN", "").strip(),
+            slack_signing_secret=os.environ.get("SLACK_SIGNING_SECRET", "").strip(),
+            slack_app_token=os.environ.get("SLACK_APP_TOKEN", "").strip(),
+            slack_api_url=api_url,
+            redis_url=os.environ.get("REDIS_URL", "").strip(),
+            data_dir=Path(os.environ.get("DATA_DIR", "").strip() or ".data"),
+            port=_int("PORT", 3000),
+            fetch_allow_private=_list("FETCH_ALLOW_PRIVATE"),
+            text_max_chars=_int("TEXT_MAX_CHARS", 200_000),
+            summary_method=os.environ.get("SUMMARY_METHOD", "").strip() or "default",
+            taxonomy_file=os.environ.get("TAXONOMY_FILE", "").strip(),
+            retention_days=_int("RETENTION_DAYS", 180),
+            digest_admins=_list("DIGEST_ADMINS"),
+            log_level=(os.environ.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+            workers=_int("WORKERS", 4),
+        )

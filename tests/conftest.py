@@ -1,0 +1,78 @@
+"""Shared fixtures: a real Redis (a spare database, flushed around each test) or the embedded one.
+
+``TEST_REDIS_URL`` picks it: a URL (its database is flushed) or ``embedded``. Unset: database 15
+on 127.0.0.1:6379 when a server answers there, else the embedded server.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
+
+
+def _local_redis_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_REDIS_URL", "").strip()
+    if not url:
+        url = "redis://127.0.0.1:6379/15" if _local_redis_answers() else "embedded"
+    if url == "embedded":
+        from bot.embedded import EmbeddedServer
+
+        server = EmbeddedServer(tmp_path_factory.mktemp("embedded"))
+        url = server.start()
+        yield url
+        server.stop()
+        return
+    yield url
+
+
+@pytest.fixture
+def redis_client(redis_url):
+    from bot.store import connect
+
+    client = connect(redis_url, timeout=2.0)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def dead_redis():
+    """A client pointed at a port nothing listens on: Redis is down."""
+    from bot.store import connect
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return connect(f"redis://127.0.0.1:{port}/0", timeout=0.2)
+
+
+@pytest.fixture
+def eval_dir() -> Path:
+    if not EVAL_DIR.is_dir():
+        pytest.skip("../shared/eval is not beside this checkout")
+    return EVAL_DIR
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Every test that uses storage is marked ``storage`` (CI reruns those on the embedded one)."""
+    for item in items:
+        if "redis_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.storage)
