@@ -22,7 +22,11 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
 def _setup_logging(settings: Settings, quiet_default: bool) -> None:
-    level = settings.log_level if os.environ.get("LOG_LEVEL") else ("WARNING" if quiet_default else "INFO")
+    level = (
+        settings.log_level
+        if os.environ.get("LOG_LEVEL")
+        else ("WARNING" if quiet_default else "INFO")
+    )
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -31,12 +35,12 @@ def _setup_logging(settings: Settings, quiet_default: bool) -> None:
 def _cli_services(settings: Settings, no_cache: bool):
     """The CLI caches under ``pd:cli:`` only when REDIS_URL is set; it never shares anything."""
     from bot.services import Services
-    from bot.store import Store, connect
+    from bot.store import connect
 
-    store = None
+    client = None
     if settings.redis_url and not no_cache:
-        store = Store(connect(settings.redis_url, timeout=2.0), "pd:cli:")
-    return Services(settings, store)
+        client = connect(settings.redis_url, timeout=2.0)
+    return Services(settings, client, cli=True)
 
 
 # -- summarize ----------------------------------------------------------------------------------
@@ -82,7 +86,9 @@ def _line_source(obj: dict):
 
 def _print_readable(result: dict, out) -> None:
     out.write(f"{result['title']}\n")
-    meta = " · ".join(x for x in (result.get("site"), result.get("author"), result.get("published")) if x)
+    meta = " · ".join(
+        x for x in (result.get("site"), result.get("author"), result.get("published")) if x
+    )
     if meta:
         out.write(f"{meta}\n")
     if result.get("url"):
@@ -194,12 +200,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     s = sub.add_parser("summarize", help="summarize and tag a URL, a file or stdin")
-    s.add_argument("source", nargs="?", help="http(s) URL, file (.html/.htm or text), or - for stdin")
-    s.add_argument("--sentences", type=_sentences, help="summary length (default: by article length)")
-    s.add_argument("--method", help="lexrank textrank lsa luhn edmundson sumbasic reduction lead default")
+    s.add_argument(
+        "source", nargs="?", help="http(s) URL, file (.html/.htm or text), or - for stdin"
+    )
+    s.add_argument(
+        "--sentences", type=_sentences, help="summary length (default: by article length)"
+    )
+    s.add_argument(
+        "--method", help="lexrank textrank lsa luhn edmundson sumbasic reduction lead default"
+    )
     fmt = s.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print one JSON result object")
-    fmt.add_argument("--jsonl", action="store_true", help="read JSON lines, write one result per line")
+    fmt.add_argument(
+        "--jsonl", action="store_true", help="read JSON lines, write one result per line"
+    )
     s.add_argument("--jobs", type=int, default=1, help="parallel workers for --jsonl (default 1)")
     s.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
 

@@ -1,18 +1,27 @@
 """Use cases: what the CLI, the Slack handlers and the clock ask the bot to do.
 
 Handlers never touch Redis or the fetcher; they call these. Storage failures degrade as
-ARCHITECTURE §3 says: caches fail open, saving fails visibly.
+ARCHITECTURE §3 says: caches fail open, saving fails visibly. The Slack flows live in
+``bot.sharing`` (shares, commands) and ``bot.digesting`` (digests) as mixins of ``Services``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
+
+import redis
 
 from bot.config import Settings
+from bot.digesting import DigestMixin
 from bot.fetch import Fetcher
+from bot.sharing import SharingMixin
 from bot.store import DAY, Store, StoreError, digest_key
+from bot.work import WorkPool
 from digests.analyze import analyze
 from digests.extract import extract_article
 from digests.models import Article
@@ -33,20 +42,66 @@ class Source:
     title: str = ""
     url: str | None = None
 
+    @property
+    def label(self) -> str:
+        """How progress messages name it: the link, or the opening words of the text."""
+        if self.kind == "url":
+            return str(self.value)
+        text = (
+            self.value.decode("utf-8", "replace") if isinstance(self.value, bytes) else self.value
+        )
+        words = " ".join(text.split()[:8])
+        return self.title or (f"“{words}…”" if words else "your text")
 
-class Services:
-    """The bot's use cases, bound to one configuration, store and fetcher."""
+
+class Services(SharingMixin, DigestMixin):
+    """The bot's use cases, bound to one configuration, Redis client and fetcher.
+
+    ``cli=True`` keeps everything under ``pd:cli:`` (the command line never shares).
+    """
 
     def __init__(
-        self, settings: Settings, store: Store | None, fetcher: Fetcher | None = None
+        self,
+        settings: Settings,
+        redis_client: redis.Redis | None,
+        fetcher: Fetcher | None = None,
+        *,
+        cli: bool = False,
+        pool: WorkPool | None = None,
     ) -> None:
         self.settings = settings
-        self.store = store
+        self.redis = redis_client
+        self.cli = cli
         self.fetcher = fetcher or Fetcher(allow_private=settings.fetch_allow_private)
+        self.pool = pool or WorkPool(workers=settings.workers)
+        self._taxonomies: dict[str, Taxonomy] = {}
+
+    def store_for(self, team: str | None) -> Store | None:
+        if self.redis is None:
+            return None
+        if self.cli:
+            return Store(self.redis, "pd:cli:")
+        return Store.for_team(self.redis, team or "local")
 
     @cached_property
     def taxonomy(self) -> Taxonomy:
         return Taxonomy.load(self.settings.taxonomy_file or None)
+
+    def taxonomy_for(self, team: str | None) -> Taxonomy:
+        """The base taxonomy plus the workspace's own phrases (``/digest topics add``)."""
+        store = self.store_for(team)
+        extra: dict[str, list[str]] = {}
+        if store is not None and not self.cli:
+            try:
+                extra = store.team_topics()
+            except StoreError as exc:
+                log.warning("team topics unavailable for %s: %s", team, exc)
+        if not extra:
+            return self.taxonomy
+        key = json.dumps(extra, sort_keys=True)
+        if key not in self._taxonomies:
+            self._taxonomies = {key: self.taxonomy.with_phrases(extra)}
+        return self._taxonomies[key]
 
     # -- summarizing ----------------------------------------------------------------------------
 
@@ -57,15 +112,14 @@ class Services:
         sentences: int | None = None,
         method: str | None = None,
         use_cache: bool = True,
-        taxonomy: Taxonomy | None = None,
+        team: str | None = None,
     ) -> dict:
         """The §4 result object for one source; raises ``InputError`` for refused input."""
         method = method or self.settings.summary_method
-        taxonomy = taxonomy or self.taxonomy
-        store = self.store if use_cache else None
+        store = self.store_for(team) if use_cache else None
         notes: list[str] = []
-        source_key = self.source_key(source)
-        cached = self._cache_read(store, notes, lambda s: s.cached_result(source_key, method, sentences))
+        key = self.source_key(source)
+        cached = _fail_open(store, notes, lambda s: s.cached_result(key, method, sentences))
         if cached is not None:
             cached["cached"] = True
             return cached
@@ -74,62 +128,60 @@ class Services:
             article,
             sentences=sentences,
             method=method,
-            taxonomy=taxonomy,
+            taxonomy=self.taxonomy_for(team),
             max_chars=self.settings.text_max_chars,
         )
         if store is not None and not notes:
             ttl = self.settings.summary_cache_days * DAY
-            self._cache_write(store, notes, lambda s: s.cache_result(source_key, method, sentences, result, ttl))
+            _fail_open(store, notes, lambda s: s.cache_result(key, method, sentences, result, ttl))
         result["notes"] = [*result["notes"], *notes]
         return result
 
-    def source_key(self, source: Source) -> str:
+    @staticmethod
+    def source_key(source: Source) -> str:
+        """Articles are keyed by canonical URL, pasted text by its content hash."""
         if source.kind == "url":
             return digest_key("u", canonical_url(str(source.value)))
-        value = source.value if isinstance(source.value, bytes) else source.value.encode()
-        return digest_key("t", value.decode("utf-8", "replace"))
+        value = (
+            source.value
+            if isinstance(source.value, str)
+            else source.value.decode("utf-8", "replace")
+        )
+        return digest_key("t", value)
 
     def _article(self, source: Source, store: Store | None, notes: list[str]) -> Article:
         if source.kind == "text":
-            text = source.value.decode("utf-8", "replace") if isinstance(source.value, bytes) else source.value
+            value = source.value
+            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
             return Article(text=text, title=source.title, url=source.url)
         if source.kind == "html":
             body = source.value.encode() if isinstance(source.value, str) else source.value
             article = extract_article(body, source.url)
-            if source.title:
-                article.title = source.title
+            article.title = source.title or article.title
             return article
         url = canonical_url(str(source.value))
         page_key = digest_key("u", url)
-        page = self._cache_read(store, notes, lambda s: s.cached_page(page_key))
+        page = _fail_open(store, notes, lambda s: s.cached_page(page_key))
         if page is not None:
             return Article(**page)
         fetched = self.fetcher.fetch(url)
-        article = extract_article(fetched.body, canonical_url(fetched.url), fetched.content_type, fetched.charset)
-        if not article.url:
-            article.url = canonical_url(fetched.url)
+        final_url = canonical_url(fetched.url)
+        article = extract_article(fetched.body, final_url, fetched.content_type, fetched.charset)
+        article.url = article.url or final_url
         if store is not None and not notes:
             ttl = self.settings.page_cache_hours * 3600
-            self._cache_write(store, notes, lambda s: s.cache_page(page_key, vars(article), ttl))
+            _fail_open(store, notes, lambda s: s.cache_page(page_key, vars(article), ttl))
         return article
 
-    @staticmethod
-    def _cache_read(store: Store | None, notes: list[str], read):
-        if store is None:
-            return None
-        try:
-            return read(store)
-        except StoreError as exc:
-            log.warning("cache read failed, continuing without it: %s", exc)
-            if CACHE_DOWN_NOTE not in notes:
-                notes.append(CACHE_DOWN_NOTE)
-            return None
 
-    @staticmethod
-    def _cache_write(store: Store, notes: list[str], write) -> None:
-        try:
-            write(store)
-        except StoreError as exc:
-            log.warning("cache write failed: %s", exc)
-            if CACHE_DOWN_NOTE not in notes:
-                notes.append(CACHE_DOWN_NOTE)
+def _fail_open(store: Store | None, notes: list[str], op: Callable[[Store], Any]) -> Any:
+    """Run a cache operation; on a Redis error, note it once and carry on without the cache."""
+    if store is None:
+        return None
+    try:
+        return op(store)
+    except StoreError as exc:
+        log.warning("cache unavailable, continuing without it: %s", exc)
+        if CACHE_DOWN_NOTE not in notes:
+            notes.append(CACHE_DOWN_NOTE)
+        return None

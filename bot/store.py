@@ -6,6 +6,7 @@ caches (TTL)
   P result:{source}:{method}:{n}   a finished summary result (JSON)
   P page:{urlhash}                 an extracted page (JSON), so a new length does not refetch
   P event:{event_id}               Slack event dedup marker
+  P rate:{scope}:{id}:{window}     rate-limit counters
 durable (no TTL; pruned by ``prune``)
   P article:{akey}                 the article record (JSON)
   P articles                       ZSET akey -> last time it was saved or shared
@@ -13,7 +14,13 @@ durable (no TTL; pruned by ``prune``)
   P ch:{c}:shares                  ZSET akey -> first time shared in the channel
   P ch:{c}:share:{akey}            HASH thread_ts, permalink, shared_at
   P ch:{c}:sharers:{akey}          HASH message ts -> user id (one field per sharing message)
+  P topics                         HASH topic id -> JSON list of the workspace's own phrases
+  P ch:{c}:settings                HASH auto, schedule (JSON), last_digest
   P ch:{c}:msg:{ts}                SET of akeys a message shared (for deletions)
+  P schedules                      HASH channel -> schedule (JSON)
+  P ledger:{c}:{slot}              HASH state, owner, claimed_at, plan (JSON), try:{i}, part:{i}
+lease (TTL, renewed while held)
+  P lock:{c}                       the channel's posting lock
 """
 
 from __future__ import annotations
@@ -99,9 +106,7 @@ class Store:
     def cached_result(self, source: str, method: str, n: int | None) -> dict | None:
         return self.get_json(self.k("result", source, method, str(n or 0)))
 
-    def cache_result(
-        self, source: str, method: str, n: int | None, result: dict, ttl: int
-    ) -> None:
+    def cache_result(self, source: str, method: str, n: int | None, result: dict, ttl: int) -> None:
         self.r.set(self.k("result", source, method, str(n or 0)), json.dumps(result), ex=ttl)
 
     def cached_page(self, url_key: str) -> dict | None:
@@ -113,6 +118,39 @@ class Store:
     def first_delivery(self, event_id: str, ttl: int = 3600) -> bool:
         """Mark an event as being handled; False when it already was (a retry)."""
         return bool(self.r.set(self.k("event", event_id), "1", nx=True, ex=ttl))
+
+    def hit(
+        self, scope: str, ident: str, limit: int, window: int, now: float | None = None
+    ) -> bool:
+        """Count one use in a fixed window; False once ``limit`` is exceeded."""
+        now = time.time() if now is None else now
+        key = self.k("rate", scope, ident, str(int(now // window)))
+        pipe = self.r.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, window * 2)
+        return pipe.execute()[0] <= limit
+
+    # -- settings (durable) ---------------------------------------------------------------------
+
+    def channel_setting(self, channel: str, name: str) -> str | None:
+        return self.r.hget(self.k("ch", channel, "settings"), name)
+
+    def set_channel_setting(self, channel: str, name: str, value: str | None) -> None:
+        key = self.k("ch", channel, "settings")
+        if value is None:
+            self.r.hdel(key, name)
+        else:
+            self.r.hset(key, name, value)
+            self.r.sadd(self.k("channels"), channel)
+
+    def team_topics(self) -> dict[str, list[str]]:
+        return {tid: json.loads(raw) for tid, raw in self.r.hgetall(self.k("topics")).items()}
+
+    def set_team_topic(self, topic: str, phrases: list[str] | None) -> None:
+        if phrases:
+            self.r.hset(self.k("topics"), topic, json.dumps(phrases))
+        else:
+            self.r.hdel(self.k("topics"), topic)
 
     # -- articles and shares (durable) ----------------------------------------------------------
 
@@ -239,4 +277,105 @@ class Store:
             self.r.delete(self.k("article", akey))
             self.r.zrem(self.k("articles"), akey)
             removed += 1
+        return removed
+
+
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1])
+end
+return 0
+"""
+
+
+class ChannelLock:
+    """A per-channel posting lock with a lease: a holder that dies lets the next one in."""
+
+    def __init__(self, store: Store, channel: str, owner: str, lease_ms: int = 60_000) -> None:
+        self.store = store
+        self.key = store.k("lock", channel)
+        self.owner = owner
+        self.lease_ms = lease_ms
+
+    def acquire(self) -> bool:
+        return bool(self.store.r.set(self.key, self.owner, nx=True, px=self.lease_ms))
+
+    def renew(self) -> bool:
+        """Extend the lease; False when it was lost (expired and taken), so stop posting."""
+        return bool(self.store.r.eval(_RENEW, 1, self.key, self.owner, self.lease_ms))
+
+    def release(self) -> None:
+        self.store.r.eval(_RELEASE, 1, self.key, self.owner)
+
+
+class Schedules:
+    """Schedules, the digest ledger and the channel's "last digest" mark, for one workspace."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.r = store.r
+
+    def get(self, channel: str) -> dict | None:
+        raw = self.r.hget(self.store.k("schedules"), channel)
+        return None if raw is None else json.loads(raw)
+
+    def set(self, channel: str, schedule: dict | None) -> None:
+        if schedule is None:
+            self.r.hdel(self.store.k("schedules"), channel)
+        else:
+            self.r.hset(self.store.k("schedules"), channel, json.dumps(schedule))
+
+    def all(self) -> dict[str, dict]:
+        return {c: json.loads(v) for c, v in self.r.hgetall(self.store.k("schedules")).items()}
+
+    def last_digest(self, channel: str) -> float | None:
+        raw = self.store.channel_setting(channel, "last_digest")
+        return None if raw is None else float(raw)
+
+    def set_last_digest(self, channel: str, at: float) -> None:
+        self.store.set_channel_setting(channel, "last_digest", repr(at))
+
+    # -- ledger ---------------------------------------------------------------------------------
+
+    def ledger_key(self, channel: str, slot: str) -> str:
+        return self.store.k("ledger", channel, slot)
+
+    def ledger(self, channel: str, slot: str) -> dict[str, str]:
+        return self.r.hgetall(self.ledger_key(channel, slot))
+
+    def claim(self, channel: str, slot: str, owner: str, plan: list, now: float) -> dict[str, str]:
+        """Claim a slot (keeping an earlier claimant's plan, if any) and return its ledger."""
+        key = self.ledger_key(channel, slot)
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hsetnx(key, "plan", json.dumps(plan))
+        pipe.hsetnx(key, "claimed_at", repr(now))
+        pipe.hsetnx(key, "state", "claimed")
+        pipe.hset(key, "owner", owner)
+        pipe.execute()
+        return self.r.hgetall(key)
+
+    def mark_try(self, channel: str, slot: str, part: int) -> None:
+        self.r.hset(self.ledger_key(channel, slot), f"try:{part}", "1")
+
+    def mark_part(self, channel: str, slot: str, part: int, ts: str) -> None:
+        self.r.hset(self.ledger_key(channel, slot), f"part:{part}", ts)
+
+    def mark_done(self, channel: str, slot: str, until: float, now: float) -> None:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(self.ledger_key(channel, slot), mapping={"state": "done", "done_at": repr(now)})
+        pipe.hset(self.store.k("ch", channel, "settings"), "last_digest", repr(until))
+        pipe.execute()
+
+    def prune_ledger(self, before: float) -> int:
+        removed = 0
+        for key in self.r.scan_iter(match=self.store.k("ledger", "*"), count=500):
+            done_at = self.r.hget(key, "done_at")
+            if done_at is not None and float(done_at) < before:
+                removed += self.r.delete(key)
         return removed

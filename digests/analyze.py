@@ -12,11 +12,26 @@ from digests.topics import Taxonomy, tag_article
 _TITLE_MAX = 120
 
 
+def split_headline(text: str) -> tuple[str, str]:
+    """Pasted text often starts with its headline: (headline, rest), or ("", text) if it doesn't.
+
+    A headline is a short first line without closing punctuation, followed by more lines.
+    """
+    lines = text.strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    if (
+        len(lines) > 1
+        and first
+        and len(first) <= _TITLE_MAX
+        and not first.endswith((".", "?", "!", ":"))
+    ):
+        return first, "\n".join(lines[1:]).strip()
+    return "", text
+
+
 def guess_title(text: str) -> str:
-    """A title for pasted text: its first line when it reads like a headline, else its opening."""
+    """A title for text without one: its opening sentence, shortened."""
     first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    if first_line and len(first_line) <= _TITLE_MAX and not first_line.endswith((".", "?", "!")):
-        return first_line
     opening = re.split(r"(?<=[.!?])\s", first_line, maxsplit=1)[0]
     if len(opening) <= 90:
         return opening
@@ -33,11 +48,12 @@ def analyze(
 ) -> dict:
     """Summarize and tag one article; raises ``InputError`` for text we refuse."""
     check_text(article.text, max_chars)
-    title = article.title.strip() or guess_title(clean_text(article.text))
-    result = summarize(
-        article.text, sentences, method, title=title, bonus_words=taxonomy.phrases()
-    )
-    tags = tag_article(title, article.text, taxonomy)
+    title, body = article.title.strip(), article.text
+    if not title:
+        title, body = split_headline(article.text)
+        title = title or guess_title(clean_text(body))
+    result = summarize(body, sentences, method, title=title, bonus_words=taxonomy.phrases())
+    tags = tag_article(title, body, taxonomy)
     out: dict = {"title": title}
     for name in ("url", "site", "author", "published"):
         value = getattr(article, name)

@@ -1,0 +1,92 @@
+"""The clock: APScheduler 3.x runs one sweep every 30 s; exactly-once comes from our ledger.
+
+Several clocks may run at once (a second Heroku ``clock`` dyno, the shell beside a web process):
+the per-channel lock and the slot ledger make that harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from bot.config import Settings
+from bot.store import DAY, Schedules, StoreError
+
+log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 30
+PRUNE_HOURS = 24
+
+
+def _jobs(scheduler, settings: Settings, services) -> None:
+    from bot.app import make_client
+
+    client = make_client(settings, retry_connection_errors=False)
+
+    def sweep() -> None:
+        outcomes = services.sweep(lambda team: client)
+        for key, status in outcomes.items():
+            if status not in ("done_before", "busy"):
+                log.info("digest slot %s: %s", key, status)
+
+    def prune() -> None:
+        now = time.time()
+        for team in services.teams_with_schedules() or ["local"]:
+            store = services.store_for(team)
+            try:
+                removed = store.prune(settings.retention_days, now)
+                removed += Schedules(store).prune_ledger(now - settings.retention_days * DAY)
+                log.info("pruned %d old records for %s", removed, team)
+            except StoreError as exc:
+                log.warning("pruning skipped, storage down: %s", exc)
+
+    scheduler.add_job(
+        sweep,
+        "interval",
+        seconds=SWEEP_SECONDS,
+        id="sweep",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=SWEEP_SECONDS,
+        next_run_time=_soon(),
+    )
+    scheduler.add_job(
+        prune,
+        "interval",
+        hours=PRUNE_HOURS,
+        id="prune",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=3600,
+        next_run_time=_soon(),
+    )
+
+
+def _soon():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def run_clock(settings: Settings) -> int:
+    """``python -m bot clock``: the ``clock`` process of the Procfile."""
+    from bot.runtime import open_redis
+    from bot.services import Services
+
+    services = Services(settings, open_redis(settings, local=False))
+    scheduler = BlockingScheduler(timezone="UTC")
+    _jobs(scheduler, settings, services)
+    log.info("clock started: one sweep every %d s", SWEEP_SECONDS)
+    scheduler.start()
+    return 0
+
+
+def start_background_clock(settings: Settings, services) -> BackgroundScheduler:
+    """Local modes (shell, Socket Mode) run the sweep inside their own process."""
+    scheduler = BackgroundScheduler(timezone="UTC")
+    _jobs(scheduler, settings, services)
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,40 @@
+"""``python -m bot digest``: print a channel's digest from the store (for email or a document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.config import Settings
+from digests.errors import InputError
+
+
+def cmd_digest(args, settings: Settings) -> int:
+    from bot.runtime import open_redis
+    from bot.services import Services
+
+    services = Services(settings, open_redis(settings, local=True))
+    team = args.team or _only_team(services)
+    since = None
+    if args.since:
+        try:
+            parsed = datetime.fromisoformat(args.since)
+        except ValueError as exc:
+            raise InputError(
+                "bad_since", f"--since must be an ISO-8601 date or time, not {args.since!r}."
+            ) from exc
+        since = parsed.timestamp()  # a naive time is taken as this machine's local time
+    print(services.digest_for_cli(team, args.channel, since, args.format))
+    return 0
+
+
+def _only_team(services) -> str:
+    teams = sorted(
+        {key.split(":")[1] for key in services.redis.scan_iter(match="pd:*:channels")} - {"cli"}
+    )
+    if len(teams) == 1:
+        return teams[0]
+    if not teams:
+        raise InputError("no_data", "The store holds no shared articles yet.")
+    raise InputError(
+        "need_team", f"The store holds several workspaces ({', '.join(teams)}); pass --team."
+    )

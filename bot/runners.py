@@ -1,0 +1,53 @@
+"""Start a run mode by name: shell, socket, web or clock."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def run(command: str, settings: Settings) -> int:
+    if command == "shell":
+        from bot.shell import run as run_shell
+
+        return run_shell(settings)
+    if command == "web":
+        from bot.web import serve
+
+        return serve(settings)
+    if command == "socket":
+        return _socket(settings)
+    if command == "clock":
+        from bot.clock import run_clock
+
+        return run_clock(settings)
+    raise SystemExit(f"unknown command {command!r}")
+
+
+def _socket(settings: Settings) -> int:
+    """Socket Mode: no public URL; the clock sweep runs in this process too."""
+    if not (settings.slack_bot_token and settings.slack_app_token):
+        raise SystemExit("Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN (xapp-…).")
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.runtime import build
+
+    services, app = build(settings, local=True)
+    clock = _start_clock(settings, services)
+    try:
+        SocketModeHandler(app, settings.slack_app_token).start()
+    finally:
+        if clock is not None:
+            clock.shutdown(wait=False)
+    return 0
+
+
+def _start_clock(settings: Settings, services):
+    try:
+        from bot.clock import start_background_clock
+    except ImportError:
+        return None
+    return start_background_clock(settings, services)

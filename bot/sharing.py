@@ -1,0 +1,444 @@
+"""Slack flows for shared articles: replies in thread, "already summarized", and the channel
+commands (summarize, recent, forget, auto, topics). A mixin of ``bot.services.Services``.
+
+Everything here runs after the ack, on our own pool. Slack errors are logged with context and,
+where someone can act on them, told to the user.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.store import StoreError
+from digests import reply
+from digests.commands import HELP, Command, parse_topic_phrases
+from digests.errors import InputError
+from digests.triggers import AUTO_MODES, message_sources
+from digests.urls import canonical_url, find_urls
+
+if TYPE_CHECKING:
+    from bot.services import Services, Source
+
+log = logging.getLogger(__name__)
+
+SAVE_FAILED = (
+    "I couldn't save this for the channel's digest (storage is down); share it again later."
+)
+USER_LIMIT = (10, 60)  # links a user may share per minute
+CHANNEL_LIMIT = (30, 60)  # links a channel may share per minute
+RECENT_DAYS = 30
+
+SLACK_HINTS = {
+    "not_in_channel": "Invite me to the channel first (`/invite @Policy Digest`).",
+    "channel_not_found": "I can't see that channel; invite me to it first.",
+    "ratelimited": "Slack asked me to slow down; try again in a minute.",
+    "invalid_auth": "My Slack token is not valid; ask an admin to reinstall the app.",
+}
+
+
+def _slack_error(exc: SlackApiError) -> str:
+    return (
+        str(exc.response.get("error", "unknown_error"))
+        if exc.response is not None
+        else "unknown_error"
+    )
+
+
+class SharingMixin:
+    """Flows for messages, mentions and the ``/digest`` commands that don't build digests."""
+
+    # -- messages and mentions ------------------------------------------------------------------
+
+    def on_message(
+        self: Services,
+        client: WebClient,
+        *,
+        team: str,
+        channel: str,
+        user: str,
+        text: str,
+        ts: str,
+        thread_ts: str | None,
+        event_id: str | None,
+        mention: bool = False,
+    ) -> None:
+        """A message (or a mention) arrived: summarize what it shares, in thread, once."""
+        store = self.store_for(team)
+        if event_id and store is not None:
+            try:
+                if not store.first_delivery(event_id):
+                    log.info("event %s already handled (a Slack retry), skipping", event_id)
+                    return
+            except StoreError as exc:
+                log.warning("event dedup unavailable, handling %s anyway: %s", event_id, exc)
+        auto = "all" if mention else self.auto_mode(team, channel)
+        sources = message_sources(text, auto)
+        if not sources:
+            return
+        if not self._within_limits(team, channel, user, len(sources)):
+            self._post(
+                client,
+                channel,
+                thread_ts or ts,
+                *reply.error_message(
+                    "That's a lot of links at once; I'll catch up if you share them again in a minute."
+                ),
+            )
+            return
+        from bot.services import Source
+
+        for kind, value in sources:
+            self.share(
+                client,
+                team=team,
+                channel=channel,
+                user=user,
+                message_ts=ts,
+                thread_ts=thread_ts or ts,
+                source=Source(kind, value),
+            )
+
+    def share(
+        self: Services,
+        client: WebClient,
+        *,
+        team: str,
+        channel: str,
+        user: str,
+        message_ts: str,
+        thread_ts: str,
+        source: Source,
+    ) -> None:
+        """Reply in thread with the summary (or "already summarized") and record the share."""
+        store = self.store_for(team)
+        akey = self.source_key(source)
+        try:
+            existing = store.get_share(channel, akey) if store else None
+        except StoreError:
+            existing = None
+        if existing is not None and existing.thread_ts:
+            article = _quiet(lambda: store.get_article(akey)) or {}
+            _quiet(lambda: store.add_share(channel, akey, user=user, message_ts=message_ts))
+            self._post(
+                client,
+                channel,
+                thread_ts,
+                *reply.already_message(article.get("title", "this article"), existing.permalink),
+            )
+            return
+        placeholder = self._post(client, channel, thread_ts, *reply.progress_message(source.label))
+        if placeholder is None:
+            return
+        try:
+            result = self.summarize(source, team=team)
+        except InputError as exc:
+            self._update(client, channel, placeholder, *reply.error_message(exc.message))
+            return
+        except Exception:
+            log.exception("summarizing failed (team %s channel %s)", team, channel)
+            self._update(
+                client,
+                channel,
+                placeholder,
+                *reply.error_message("Something went wrong on my side; try again later."),
+            )
+            return
+        permalink = self._permalink(client, channel, placeholder)
+        if not self._save_share(
+            store, team, channel, akey, result, user, message_ts, placeholder, permalink
+        ):
+            result = {**result, "notes": [*result["notes"], SAVE_FAILED]}
+        self._update(client, channel, placeholder, *reply.summary_message(result))
+
+    def _save_share(
+        self, store, team, channel, akey, result, user, message_ts, reply_ts, permalink
+    ) -> bool:
+        if store is None:
+            return False
+        record = {
+            k: result.get(k)
+            for k in (
+                "title",
+                "url",
+                "site",
+                "author",
+                "published",
+                "summary",
+                "topics",
+                "words",
+                "method",
+            )
+        }
+        record["saved_at"] = time.time()
+        try:
+            store.save_article(akey, record)
+            store.add_share(
+                channel,
+                akey,
+                user=user,
+                message_ts=message_ts,
+                thread_ts=reply_ts,
+                permalink=permalink,
+            )
+            return True
+        except StoreError as exc:
+            log.error("could not save share (team %s channel %s): %s", team, channel, exc)
+            return False
+
+    def on_message_deleted(self: Services, *, team: str, channel: str, ts: str) -> None:
+        """A deleted Slack message takes its shares out of the channel's digest."""
+        store = self.store_for(team)
+        try:
+            dropped = store.remove_message(channel, ts) if store else []
+        except StoreError as exc:
+            log.error("could not remove shares of deleted message %s in %s: %s", ts, channel, exc)
+            return
+        if dropped:
+            log.info("deleted message %s in %s removed %d share(s)", ts, channel, len(dropped))
+
+    def _within_limits(self: Services, team: str, channel: str, user: str, count: int) -> bool:
+        store = self.store_for(team)
+        if store is None:
+            return True
+        try:
+            ok_user = all(
+                store.hit("user", user, USER_LIMIT[0], USER_LIMIT[1]) for _ in range(count)
+            )
+            return ok_user and store.hit("channel", channel, CHANNEL_LIMIT[0], CHANNEL_LIMIT[1])
+        except StoreError:
+            return True  # rate limiting fails open, like the other caches
+
+    # -- Slack calls ----------------------------------------------------------------------------
+
+    def _post(
+        self, client: WebClient, channel: str, thread_ts: str | None, text: str, blocks: list[dict]
+    ) -> str | None:
+        try:
+            resp = client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                text=text,
+                blocks=blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+            return resp["ts"]
+        except SlackApiError as exc:
+            log.error("chat.postMessage failed in %s: %s", channel, _slack_error(exc))
+            return None
+
+    def _update(
+        self, client: WebClient, channel: str, ts: str, text: str, blocks: list[dict]
+    ) -> None:
+        try:
+            client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            log.error("chat.update failed in %s: %s", channel, _slack_error(exc))
+
+    def _permalink(self, client: WebClient, channel: str, ts: str) -> str:
+        try:
+            return client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
+        except SlackApiError as exc:
+            log.warning("chat.getPermalink failed in %s: %s", channel, _slack_error(exc))
+            return ""
+
+    # -- /digest commands -----------------------------------------------------------------------
+
+    def auto_mode(self: Services, team: str, channel: str) -> str:
+        store = self.store_for(team)
+        try:
+            mode = store.channel_setting(channel, "auto") if store else None
+        except StoreError:
+            mode = None
+        return mode if mode in AUTO_MODES else "all"
+
+    def is_admin(self: Services, user: str) -> bool:
+        return not self.settings.digest_admins or user in self.settings.digest_admins
+
+    def run_command(
+        self: Services,
+        cmd: Command,
+        *,
+        client: WebClient,
+        respond: Callable,
+        team: str,
+        channel: str,
+        user: str,
+    ) -> None:
+        """Everything ``/digest`` does after the ack; answers go to ``respond`` (ephemeral)."""
+        try:
+            handler = getattr(self, f"cmd_{cmd.name}")
+            handler(cmd, client=client, respond=respond, team=team, channel=channel, user=user)
+        except InputError as exc:
+            respond(text=exc.message)
+        except StoreError as exc:
+            log.error(
+                "/digest %s failed, storage down (team %s channel %s): %s",
+                cmd.name,
+                team,
+                channel,
+                exc,
+            )
+            respond(
+                text="I can't reach my storage right now, so nothing was changed. Try again in a minute."
+            )
+        except SlackApiError as exc:
+            error = _slack_error(exc)
+            log.error(
+                "/digest %s: Slack error %s (team %s channel %s)", cmd.name, error, team, channel
+            )
+            respond(text=SLACK_HINTS.get(error, f"Slack said `{error}`; try again later."))
+
+    def cmd_help(self, cmd: Command, *, respond: Callable, **_) -> None:
+        respond(text=HELP)
+
+    def cmd_summarize(self: Services, cmd: Command, *, respond: Callable, team: str, **_) -> None:
+        from bot.services import Source
+
+        urls = find_urls(cmd.rest)
+        source = Source("url", urls[0]) if urls else Source("text", cmd.rest)
+        try:
+            result = self.summarize(source, sentences=cmd.sentences, method=cmd.method, team=team)
+        except InputError as exc:
+            respond(text=f":warning: {exc.message}")
+            return
+        text, blocks = reply.summary_message(result)
+        respond(text=text, blocks=blocks)
+
+    def cmd_recent(
+        self: Services, cmd: Command, *, respond: Callable, team: str, channel: str, **_
+    ) -> None:
+        topic = cmd.args[0].lower() if cmd.args else None
+        store = self.store_for(team)
+        now = time.time()
+        shares = store.shares_between(channel, now - RECENT_DAYS * 86400, now + 1, limit=200)
+        articles = store.get_articles([s.akey for s in shares])
+        items = []
+        for share, article in zip(shares, articles, strict=True):
+            if not article:
+                continue
+            if topic and topic not in {t["topic"] for t in article.get("topics", [])}:
+                continue
+            items.append({**article, "permalink": share.permalink})
+            if len(items) == 15:
+                break
+        respond(text=reply.recent_message(items, topic))
+
+    def cmd_forget(
+        self: Services,
+        cmd: Command,
+        *,
+        client: WebClient,
+        respond: Callable,
+        team: str,
+        channel: str,
+        user: str,
+    ) -> None:
+        urls = find_urls(cmd.rest)
+        if not urls:
+            raise InputError("empty", "Give me the link to forget: `/digest forget <link>`.")
+        from bot.services import Source
+
+        akey = self.source_key(Source("url", urls[0]))
+        if self.store_for(team).forget(channel, akey):
+            respond(
+                text=f"Forgot {canonical_url(urls[0])} in this channel: it won't be in digests."
+            )
+        else:
+            respond(text="That link wasn't shared in this channel, so there was nothing to forget.")
+
+    def cmd_auto(
+        self: Services,
+        cmd: Command,
+        *,
+        client: WebClient,
+        respond: Callable,
+        team: str,
+        channel: str,
+        user: str,
+    ) -> None:
+        mode = cmd.args[0].lower() if cmd.args else ""
+        if mode not in AUTO_MODES:
+            respond(
+                text=f"This channel is on `auto {self.auto_mode(team, channel)}`. "
+                "Choose `/digest auto links`, `all` (links and pasted articles) or `off`."
+            )
+            return
+        self._require_admin(user)
+        self.store_for(team).set_channel_setting(channel, "auto", mode)
+        self._audit(client, channel, f"<@{user}> set `/digest auto {mode}` for this channel.")
+        respond(text=f"Done: `auto {mode}`.")
+
+    def cmd_topics(
+        self: Services,
+        cmd: Command,
+        *,
+        client: WebClient,
+        respond: Callable,
+        team: str,
+        channel: str,
+        user: str,
+    ) -> None:
+        action = cmd.args[0].lower() if cmd.args else ""
+        store = self.store_for(team)
+        if action == "add":
+            self._require_admin(user)
+            topic, phrases = parse_topic_phrases(
+                cmd.rest.split(None, 1)[1] if len(cmd.args) > 1 else ""
+            )
+            current = store.team_topics().get(topic, [])
+            merged = current + [p for p in phrases if p.lower() not in {c.lower() for c in current}]
+            store.set_team_topic(topic, merged)
+            quoted = ", ".join(f"“{p}”" for p in phrases)
+            self._audit(
+                client, channel, f"<@{user}> added {quoted} to topic `{topic}` for this workspace."
+            )
+            respond(text=f"Topic `{topic}` now also matches {quoted}.")
+            return
+        if action == "remove":
+            self._require_admin(user)
+            topic = cmd.args[1].lower() if len(cmd.args) > 1 else ""
+            if topic not in store.team_topics():
+                respond(text=f"`{topic or '?'}` has no phrases added by this workspace.")
+                return
+            store.set_team_topic(topic, None)
+            self._audit(
+                client, channel, f"<@{user}> removed this workspace's phrases for topic `{topic}`."
+            )
+            respond(text=f"Removed this workspace's phrases for `{topic}`.")
+            return
+        taxonomy = self.taxonomy_for(team)
+        extra = store.team_topics() if store else {}
+        lines = ["*Topics I tag* (id — label — a few phrases):"]
+        for tid in taxonomy.ids():
+            topic = taxonomy.topics[tid]
+            sample = ", ".join(cue.text for cue in topic.phrases[:4])
+            mine = f" _(+{len(extra[tid])} added here)_" if tid in extra else ""
+            lines.append(f"• `{tid}` — {reply.escape(topic.label)} — {reply.escape(sample)}{mine}")
+        respond(text="\n".join(lines))
+
+    def _require_admin(self: Services, user: str) -> None:
+        if not self.is_admin(user):
+            raise InputError(
+                "not_admin", "Only the digest admins of this workspace can change that."
+            )
+
+    def _audit(self, client: WebClient, channel: str, text: str) -> None:
+        """Every settings change is announced in the channel (who did what)."""
+        try:
+            client.chat_postMessage(channel=channel, text=text)
+        except SlackApiError as exc:
+            log.warning("audit line not posted in %s: %s", channel, _slack_error(exc))
+
+
+def _quiet(op: Callable):
+    try:
+        return op()
+    except StoreError:
+        return None

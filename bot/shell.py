@@ -1,0 +1,199 @@
+"""``python -m bot shell``: the real Bolt app and handlers, driven from the terminal.
+
+Typed lines become signed Slack requests (a channel message, or ``/digest …``) dispatched to the
+same app the web process serves; the bot's Web API calls go to a local stand-in (``FakeSlack``)
+and are printed as the bot would post them. Works on a pipe too, and exits at end of input.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import secrets
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from bot.config import Settings
+from bot.fakeslack import TEAM_ID, Call, FakeSlack
+from bot.runtime import build, with_overrides
+from bot.work import TrackingExecutor
+
+CHANNEL = "C0SHELL"
+USER = "U0YOU"
+SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample_article.txt"
+
+BANNER = """Policy Digest shell: you are in #shell with the bot (no Slack account needed).
+Paste a link or an article, or type /digest help. For a multi-line article, type \"\"\" on its
+own line, paste, then \"\"\" again. :sample pastes the sample article. Ctrl-D quits."""
+
+
+def blocks_to_text(blocks: list[dict], fallback: str = "") -> str:
+    """Block Kit as plain terminal text (mrkdwn left as is; links shown as label <url>)."""
+    lines: list[str] = []
+    for block in blocks or []:
+        if block.get("type") in ("section", "header") and block.get("text"):
+            lines.append(block["text"].get("text", ""))
+        elif block.get("type") == "context":
+            lines.extend("  " + e.get("text", "") for e in block.get("elements", []))
+        elif block.get("type") == "divider":
+            lines.append("  ────")
+    text = "\n".join(lines) if lines else fallback
+    return _unlink(text)
+
+
+def _unlink(text: str) -> str:
+    import re
+
+    return (
+        re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 <\1>", text)
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+    )
+
+
+class Shell:
+    def __init__(self, settings: Settings, out=None) -> None:
+        self.out = out or sys.stdout
+        self.fake = FakeSlack().start()
+        self.secret = secrets.token_hex(16)
+        self.settings = with_overrides(
+            settings,
+            slack_bot_token="xoxb-local-shell",
+            slack_signing_secret=self.secret,
+            slack_api_url=self.fake.base_url,
+        )
+        self.executor = TrackingExecutor()
+        self.services, self.app = build(self.settings, local=True, listener_executor=self.executor)
+        self.signer = SignatureVerifier(self.secret)
+        self._ids = itertools.count(1)
+        self._ts = itertools.count(1)
+        self.fake.listeners.append(self._show)
+
+    # -- output ---------------------------------------------------------------------------------
+
+    def _show(self, call: Call) -> None:
+        p = call.params
+        if call.method == "chat.postMessage":
+            where = " (in thread)" if p.get("thread_ts") else ""
+            self._print(f"bot{where}: {blocks_to_text(p.get('blocks'), p.get('text', ''))}")
+        elif call.method == "chat.update":
+            self._print(
+                f"bot (edited its message): {blocks_to_text(p.get('blocks'), p.get('text', ''))}"
+            )
+        elif call.method == "response_url":
+            self._print(
+                f"bot (only you can see this): {blocks_to_text(p.get('blocks'), p.get('text', ''))}"
+            )
+
+    def _print(self, text: str) -> None:
+        self.out.write(text.rstrip() + "\n\n")
+        self.out.flush()
+
+    # -- input ----------------------------------------------------------------------------------
+
+    def _dispatch(self, body: str, content_type: str) -> dict:
+        ts = str(int(time.time()))
+        headers = {
+            "content-type": content_type,
+            "x-slack-request-timestamp": ts,
+            "x-slack-signature": self.signer.generate_signature(timestamp=ts, body=body),
+        }
+        response = self.app.dispatch(BoltRequest(body=body, headers=headers))
+        return {"status": response.status, "body": response.body}
+
+    def message(self, text: str) -> None:
+        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        payload = {
+            "token": "shell",
+            "team_id": TEAM_ID,
+            "api_app_id": "ASHELL",
+            "type": "event_callback",
+            "event_id": f"EvSHELL{next(self._ids)}",
+            "event_time": int(time.time()),
+            "event": {
+                "type": "message",
+                "channel": CHANNEL,
+                "user": USER,
+                "text": text,
+                "ts": ts,
+                "channel_type": "channel",
+            },
+        }
+        self._dispatch(json.dumps(payload), "application/json")
+
+    def command(self, line: str) -> None:
+        name, _, text = line.partition(" ")
+        form = {
+            "token": "shell", "team_id": TEAM_ID, "channel_id": CHANNEL, "channel_name": "shell",
+            "user_id": USER, "user_name": "you", "command": name, "text": text.strip(),
+            "api_app_id": "ASHELL", "trigger_id": f"trigger{next(self._ids)}",
+            "response_url": self.fake.response_url(f"cmd{next(self._ids)}"),
+        }  # fmt: skip
+        response = self._dispatch(urlencode(form), "application/x-www-form-urlencoded")
+        if response["status"] == 404:
+            self._print(f"(no such command: {name}; try /digest help)")
+            return
+        ack = response["body"]
+        if ack:
+            with contextlib.suppress(ValueError):
+                ack = json.loads(ack).get("text", ack)
+            self._print(f"bot (only you can see this): {_unlink(ack)}")
+
+    def settle(self) -> None:
+        """Wait until Bolt's listeners and our pool are idle, so output keeps its order."""
+        for _ in range(3):
+            self.executor.wait_idle(120)
+            self.services.pool.wait_idle(120)
+
+    def feed(self, line: str) -> None:
+        line = line.strip()
+        if not line:
+            return
+        if line == ":sample":
+            line = SAMPLE.read_text(encoding="utf-8")
+            self._print(f"you: (pasted {SAMPLE.name}, {len(line.split())} words)")
+        if line.startswith("/"):
+            self.command(line)
+        else:
+            self.message(line)
+        self.settle()
+
+    def run(self, stream) -> int:
+        interactive = stream.isatty()
+        if interactive:
+            self._print(BANNER)
+        buffer: list[str] | None = None
+        while True:
+            if interactive:
+                self.out.write("you> " if buffer is None else "...> ")
+                self.out.flush()
+            line = stream.readline()
+            if not line:
+                break
+            if line.strip() == '"""':
+                if buffer is None:
+                    buffer = []
+                else:
+                    self.feed("\n".join(buffer))
+                    buffer = None
+                continue
+            if buffer is not None:
+                buffer.append(line.rstrip("\n"))
+            else:
+                self.feed(line)
+        if buffer:
+            self.feed("\n".join(buffer))
+        self.settle()
+        self.fake.stop()
+        return 0
+
+
+def run(settings: Settings) -> int:
+    return Shell(settings).run(sys.stdin)

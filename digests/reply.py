@@ -1,0 +1,102 @@
+"""Block Kit for the bot's replies: a summary, "already summarized", progress and errors."""
+
+from __future__ import annotations
+
+SECTION_MAX = 3000
+BUSY = "I'm busy right now; try again in a minute."
+CONTEXT_MAX = 2000
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn needs &, < and > escaped in user-provided text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def link(url: str | None, label: str) -> str:
+    label = escape(label) or "link"
+    return f"<{url}|{label}>" if url else f"*{label}*"
+
+
+def tags_line(topics: list[dict], evidence: bool = True) -> str:
+    """``Export controls (“entity list”, “BIS”) · Tariffs (“Section 301”)`` — why each tag."""
+    parts = []
+    for tag in topics:
+        part = f"*{escape(tag['label'])}*"
+        if evidence and tag.get("evidence"):
+            quoted = ", ".join(f"“{escape(e)}”" for e in tag["evidence"][:3])
+            part += f" ({quoted})"
+        parts.append(part)
+    return " · ".join(parts)
+
+
+def summary_message(result: dict) -> tuple[str, list[dict]]:
+    """The thread reply for one summarized article: (fallback text, blocks)."""
+    title = result.get("title") or "Untitled"
+    meta = " · ".join(escape(x) for x in (result.get("site"), result.get("author")) if x)
+    if result.get("published"):
+        meta = (
+            f"{meta} · {escape(result['published'][:10])}"
+            if meta
+            else escape(result["published"][:10])
+        )
+    head = link(result.get("url"), title) if result.get("url") else f"*{escape(title)}*"
+    if meta:
+        head += f"\n{meta}"
+    bullets = "\n".join(f"• {escape(s)}" for s in result.get("summary", []))
+    blocks: list[dict] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": _clip(head, SECTION_MAX)}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": _clip(bullets or "_(no text)_", SECTION_MAX)},
+        },
+    ]
+    if result.get("topics"):
+        line = "Topics: " + tags_line(result["topics"])
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(line, CONTEXT_MAX)}]}
+        )
+    notes = [escape(n) for n in result.get("notes", [])]
+    if notes:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": _clip(" ".join(notes), CONTEXT_MAX)}],
+            }
+        )
+    fallback = f"{title}: " + " ".join(result.get("summary", []))
+    return _clip(fallback, SECTION_MAX), blocks
+
+
+def progress_message(label: str) -> tuple[str, list[dict]]:
+    text = f"Summarizing {label}…"
+    return text, [{"type": "context", "elements": [{"type": "mrkdwn", "text": escape(text)}]}]
+
+
+def already_message(title: str, permalink: str) -> tuple[str, list[dict]]:
+    where = f"<{permalink}|in this thread>" if permalink else "earlier in this channel"
+    text = f"Already summarized {where}: *{escape(title)}*"
+    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, SECTION_MAX)}}]
+
+
+def error_message(message: str) -> tuple[str, list[dict]]:
+    text = f":warning: {escape(message)}"
+    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, SECTION_MAX)}}]
+
+
+def recent_message(items: list[dict], topic: str | None) -> str:
+    """``/digest recent``: one line per article (title link, tags, age)."""
+    if not items:
+        scope = f" about `{topic}`" if topic else ""
+        return f"Nothing shared in this channel{scope} in the last 30 days."
+    lines = [f"*Recently shared here{f' — {escape(topic)}' if topic else ''}:*"]
+    for item in items:
+        tags = ", ".join(escape(t["label"]) for t in item.get("topics", [])[:3])
+        thread = f" · <{item['permalink']}|thread>" if item.get("permalink") else ""
+        lines.append(
+            f"• {link(item.get('url'), item.get('title') or 'Untitled')}{' — ' + tags if tags else ''}{thread}"
+        )
+    return _clip("\n".join(lines), SECTION_MAX)

@@ -1,0 +1,42 @@
+"""The ``/digest`` slash command: parse, ack at once (no I/O before it), then hand off."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from digests.commands import HELP, parse_command
+from digests.errors import InputError
+from digests.reply import BUSY
+
+
+def on_digest(ack, command: dict, respond, client, context) -> None:
+    try:
+        cmd = parse_command(command.get("text", ""))
+    except InputError as exc:
+        ack(text=exc.message)
+        return
+    if cmd.name == "help":
+        ack(text=HELP)
+        return
+    if cmd.name == "summarize":
+        ack(text="Summarizing…")
+    else:
+        ack()
+    services = context["services"]
+
+    def work() -> None:
+        services.run_command(
+            cmd,
+            client=client,
+            respond=respond,
+            team=context.team_id or command.get("team_id", ""),
+            channel=command.get("channel_id", ""),
+            user=command.get("user_id", ""),
+        )
+
+    if not services.pool.submit(work, context=f"/digest {cmd.name}"):
+        respond(text=BUSY)
+
+
+def register(app: App) -> None:
+    app.command("/digest")(on_digest)

@@ -1,0 +1,72 @@
+"""Message and mention listeners: hand the message to our pool, never do the work here."""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt import App
+
+from digests.reply import BUSY, error_message
+
+_MENTION = re.compile(r"<@[A-Z0-9]+>")
+_IGNORED_SUBTYPES = {"bot_message", "message_changed", "channel_join", "channel_leave",
+                     "channel_topic", "channel_purpose", "channel_name", "thread_broadcast_join"}  # fmt: skip
+
+
+def on_message(event: dict, body: dict, client, context) -> None:
+    """Links or article-like text in a channel message get a summary in thread."""
+    services = context["services"]
+    subtype = event.get("subtype")
+    if subtype == "message_deleted":
+        previous = event.get("previous_message") or {}
+        ts = event.get("deleted_ts") or previous.get("ts")
+        if ts:
+            services.pool.submit(
+                lambda: services.on_message_deleted(
+                    team=context.team_id or "", channel=event["channel"], ts=ts
+                ),
+                context="message_deleted",
+            )
+        return
+    if subtype in _IGNORED_SUBTYPES or event.get("bot_id"):
+        return
+    text = event.get("text") or ""
+    if context.bot_user_id and f"<@{context.bot_user_id}>" in text:
+        return  # the app_mention listener answers this one
+    _hand_off(services, event, body, client, context, mention=False)
+
+
+def on_mention(event: dict, body: dict, client, context) -> None:
+    """``@Policy Digest <link or text>``: the same as a share, whatever the channel's auto mode."""
+    if event.get("bot_id"):
+        return
+    _hand_off(context["services"], event, body, client, context, mention=True)
+
+
+def _hand_off(services, event: dict, body: dict, client, context, *, mention: bool) -> None:
+    text = _MENTION.sub("", event.get("text") or "").strip() if mention else event.get("text") or ""
+    channel, ts = event.get("channel", ""), event.get("ts", "")
+
+    def work() -> None:
+        services.on_message(
+            client,
+            team=context.team_id or body.get("team_id", ""),
+            channel=channel,
+            user=event.get("user", ""),
+            text=text,
+            ts=ts,
+            thread_ts=event.get("thread_ts"),
+            event_id=body.get("event_id"),
+            mention=mention,
+        )
+
+    if not services.pool.submit(work, context=f"message in {channel}"):
+        reply_text, blocks = error_message(BUSY)
+        client.chat_postMessage(
+            channel=channel, thread_ts=event.get("thread_ts") or ts, text=reply_text, blocks=blocks
+        )
+
+
+def register(app: App) -> None:
+    app.event("message")(on_message)
+    app.event("app_mention")(on_mention)

@@ -1,0 +1,165 @@
+"""Drive the real Bolt app: signed requests, a fake Slack Web API, and a local article server."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlencode
+
+from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.fakeslack import TEAM_ID, FakeSlack
+from bot.fetch import Fetcher
+from bot.services import Services
+from bot.work import TrackingExecutor, WorkPool
+
+SECRET = "test-signing-secret"
+CHANNEL = "C0TEST"
+
+ARTICLE_HTML = """<html><head><title>{title}</title>
+<meta property="og:site_name" content="Example Wire"></head><body>
+<nav>Home | World | Sign up for our newsletter</nav><article><h1>{title}</h1>
+<p>The Commerce Department added twelve Chinese companies to the Entity List on Tuesday, widening
+export controls on advanced semiconductors and the tools used to make them.</p>
+<p>The Bureau of Industry and Security said the firms had supplied chips to military end users.
+Officials said licences for older chips would be reviewed case by case.</p>
+<p>China's commerce ministry said it firmly opposed the move and would protect the rights of its
+companies. Analysts expect Beijing to answer with limits on exports of rare metals.</p>
+<p>Industry groups warned the rules could cost toolmakers billions of dollars in lost sales,
+and urged Washington to coordinate with allies in Europe and Asia.</p>
+<p>The rule takes effect in thirty days, and firms already shipping to the listed companies will
+need to apply for licences that face a presumption of denial.</p></article>
+<footer>Copyright Example Wire</footer></body></html>"""
+
+
+class ArticleServer:
+    """Serves ``/a/<slug>`` articles; ``gate`` (when set) blocks responses until released."""
+
+    def __init__(self) -> None:
+        self.gate: threading.Event | None = None
+        self.hits: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                server.hits.append(self.path)
+                if server.gate is not None:
+                    server.gate.wait(20)
+                slug = self.path.rsplit("/", 1)[-1]
+                body = ARTICLE_HTML.format(title=f"Chip curbs widen ({slug})").encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, slug: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/a/{slug}"
+
+    def stop(self) -> None:
+        if self.gate is not None:
+            self.gate.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class Harness:
+    """The app as production builds it, pointed at the fake Slack and a real Redis."""
+
+    def __init__(self, redis_client, *, workers: int = 2, queue: int = 8, **settings) -> None:
+        self.fake = FakeSlack().start()
+        self.settings = Settings(
+            slack_bot_token="xoxb-test",
+            slack_signing_secret=SECRET,
+            slack_api_url=self.fake.base_url,
+            fetch_allow_private=["127.0.0.0/8"],
+            **settings,
+        )
+        self.pool = WorkPool(workers=workers, queue=queue)
+        self.services = Services(
+            self.settings,
+            redis_client,
+            Fetcher(allow_private=["127.0.0.0/8"], deadline=5),
+            pool=self.pool,
+        )
+        self.services.post_interval = 0
+        self.executor = TrackingExecutor()
+        self.app = create_app(self.settings, self.services, listener_executor=self.executor)
+        self.signer = SignatureVerifier(SECRET)
+        self._n = 0
+
+    def close(self) -> None:
+        self.pool.wait_idle(30)
+        self.fake.stop()
+
+    # -- requests -------------------------------------------------------------------------------
+
+    def headers(self, body: str, content_type: str, *, ts: int | None = None, **extra) -> dict:
+        ts = int(time.time()) if ts is None else ts
+        return {
+            "content-type": content_type,
+            "x-slack-request-timestamp": str(ts),
+            "x-slack-signature": self.signer.generate_signature(timestamp=str(ts), body=body),
+            **extra,
+        }
+
+    def event_body(
+        self,
+        text: str,
+        *,
+        event_id: str | None = None,
+        user: str = "U1",
+        ts: str | None = None,
+        channel: str = CHANNEL,
+        **event,
+    ) -> str:
+        self._n += 1
+        payload = {
+            "token": "t", "team_id": TEAM_ID, "api_app_id": "A1", "type": "event_callback",
+            "event_id": event_id or f"Ev{self._n:06d}", "event_time": int(time.time()),
+            "event": {"type": "message", "channel": channel, "user": user, "text": text,
+                      "ts": ts or f"{int(time.time())}.{self._n:06d}", **event},
+        }  # fmt: skip
+        return json.dumps(payload)
+
+    def command_body(self, text: str, *, user: str = "U1", channel: str = CHANNEL) -> str:
+        self._n += 1
+        return urlencode({
+            "token": "t", "team_id": TEAM_ID, "channel_id": channel, "user_id": user,
+            "command": "/digest", "text": text, "api_app_id": "A1",
+            "trigger_id": f"tr{self._n}", "response_url": self.fake.response_url(f"c{self._n}"),
+        })  # fmt: skip
+
+    def dispatch(
+        self, body: str, content_type: str = "application/json", headers: dict | None = None
+    ):
+        headers = headers if headers is not None else self.headers(body, content_type)
+        return self.app.dispatch(BoltRequest(body=body, headers=headers))
+
+    def message(self, text: str, **kw):
+        return self.dispatch(self.event_body(text, **kw))
+
+    def command(self, text: str, **kw):
+        return self.dispatch(self.command_body(text, **kw), "application/x-www-form-urlencoded")
+
+    def settle(self, timeout: float = 30) -> None:
+        """Wait for Bolt's listener threads to hand off and our pool to drain."""
+        for _ in range(2):  # a listener may submit work, and work may not spawn listeners
+            assert self.executor.wait_idle(timeout), "Bolt listeners did not finish"
+            assert self.pool.wait_idle(timeout), "our pool did not drain"
+
+    def replies(self) -> list[dict]:
+        """The bot's messages in the test channel, as they stand now (after updates)."""
+        return self.fake.posts(CHANNEL)
