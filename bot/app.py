@@ -36,9 +36,11 @@ def make_client(settings: Settings, *, retry_connection_errors: bool = True) -> 
 def create_app(
     settings: Settings, services: Services, *, listener_executor: Executor | None = None
 ) -> App:
-    """Build the Bolt app; ``App`` calls ``auth.test`` here, once, not on the first request."""
+    """Build the Bolt app; ``App`` calls ``auth.test`` here, once, not on the first request.
+
+    The token comes with ``client`` (so every Web API call uses ``SLACK_API_URL``).
+    """
     app = App(
-        token=settings.slack_bot_token,
         signing_secret=settings.slack_signing_secret,
         client=make_client(settings),
         process_before_response=False,

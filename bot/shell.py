@@ -59,7 +59,7 @@ def _unlink(text: str) -> str:
 
 
 class Shell:
-    def __init__(self, settings: Settings, out=None) -> None:
+    def __init__(self, settings: Settings, out=None, *, clock: bool = True) -> None:
         self.out = out or sys.stdout
         self.fake = FakeSlack().start()
         self.secret = secrets.token_hex(16)
@@ -75,6 +75,11 @@ class Shell:
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
         self.fake.listeners.append(self._show)
+        self.clock = None
+        if clock:
+            from bot.clock import start_background_clock
+
+            self.clock = start_background_clock(self.settings, self.services)
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -191,6 +196,8 @@ class Shell:
         if buffer:
             self.feed("\n".join(buffer))
         self.settle()
+        if self.clock is not None:
+            self.clock.shutdown(wait=False)
         self.fake.stop()
         return 0
 

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlencode
 
 from slack_bolt.request import BoltRequest
@@ -18,6 +26,7 @@ from bot.fetch import Fetcher
 from bot.services import Services
 from bot.work import TrackingExecutor, WorkPool
 
+ROOT = Path(__file__).resolve().parents[1]
 SECRET = "test-signing-secret"
 CHANNEL = "C0TEST"
 
@@ -163,3 +172,50 @@ class Harness:
     def replies(self) -> list[dict]:
         """The bot's messages in the test channel, as they stand now (after updates)."""
         return self.fake.posts(CHANNEL)
+
+
+@contextmanager
+def web_process(fake: FakeSlack, redis_url: str, **env):
+    """Run the real web process (gunicorn, as the Procfile does) on a free port; yields its URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    full_env.update(
+        SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.base_url,
+        REDIS_URL=redis_url, FETCH_ALLOW_PRIVATE="127.0.0.0/8", LOG_LEVEL="WARNING", **env,
+    )  # fmt: skip
+    cmd = [sys.executable, "-m", "gunicorn", "bot.web:create_wsgi()", "--bind",
+           f"127.0.0.1:{port}", "--workers", "1", "--threads", "8"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=1) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"web process died: {proc.stderr.read()}") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError("web process did not start") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def post(url: str, body: str, headers: dict, timeout: float = 10) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
