@@ -11,6 +11,7 @@ has expired, finishes the same plan and posts only what is missing. A mixin of `
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import time
 import uuid
@@ -133,11 +134,10 @@ class DigestMixin:
         channel: str,
         slot_name: str,
         plan_for: Callable[[], tuple[list[tuple[str, list[dict]]], float, int]],
-        now: float | None = None,
     ) -> PostOutcome:
         """Post one slot's parts exactly once. ``plan_for`` renders (parts, until, items) lazily,
-        under the lock, so a claimant that finds the slot done renders nothing."""
-        now = time.time() if now is None else now
+        under the lock, so a claimant that finds the slot done renders nothing. Times recorded
+        here are wall-clock (they are compared with Slack's message timestamps)."""
         store = self.store_for(team)
         schedules = Schedules(store)
         lock = ChannelLock(store, channel, f"{self.owner_id}:{uuid.uuid4().hex[:8]}")
@@ -147,16 +147,15 @@ class DigestMixin:
             ledger = schedules.ledger(channel, slot_name)
             if ledger.get("state") == "done":
                 return PostOutcome("done_before")
+            plan = None
             if "plan" not in ledger:
                 parts, until, count = plan_for()
                 plan = {"parts": [list(p) for p in parts], "until": until, "items": count}
-                ledger = schedules.claim(channel, slot_name, lock.owner, [plan], now)
-            else:
-                ledger = schedules.claim(channel, slot_name, lock.owner, [], now)
-            plan = _json(ledger["plan"])[0]
+            ledger = schedules.claim(channel, slot_name, lock.owner, plan, time.time())
+            plan = json.loads(ledger["plan"])
             parts = plan["parts"]
             if not parts:
-                schedules.mark_done(channel, slot_name, plan["until"], now)
+                schedules.mark_done(channel, slot_name, plan["until"], time.time())
                 return PostOutcome("skipped_empty")
             posted = 0
             parent_ts = ledger.get("part:0")
@@ -274,9 +273,19 @@ class DigestMixin:
         """One pass over every schedule: post each channel's latest due slot, once."""
         now = time.time() if now is None else now
         outcomes: dict[str, str] = {}
-        for team in self.teams_with_schedules():
+        try:
+            teams = self.teams_with_schedules()
+        except StoreError as exc:
+            log.error("storage down, sweep skipped; due slots post when it is back: %s", exc)
+            return outcomes
+        for team in teams:
             store = self.store_for(team)
-            for channel, raw in Schedules(store).all().items():
+            try:
+                schedules = Schedules(store).all()
+            except StoreError as exc:
+                log.error("storage down reading schedules of %s: %s", team, exc)
+                continue
+            for channel, raw in schedules.items():
                 schedule = Schedule.from_dict(raw)
                 slot = latest_due_slot(schedule, now)
                 if slot is None:
@@ -313,7 +322,7 @@ class DigestMixin:
             )
             return self._render_parts(digest, schedule), slot.at, digest.total_stories
 
-        return self.post_slot(client, team, channel, slot.name, plan, now)
+        return self.post_slot(client, team, channel, slot.name, plan)
 
     def teams_with_schedules(self: Services) -> list[str]:
         if self.redis is None:
@@ -411,7 +420,7 @@ class DigestMixin:
             return parts, now, digest.total_stories
 
         slot_name = f"{NOW_SLOT_PREFIX}{int(now)}-{user}"
-        outcome = self.post_slot(client, team, channel, slot_name, plan, now)
+        outcome = self.post_slot(client, team, channel, slot_name, plan)
         messages = {
             "posted": f"Posted the digest ({outcome.items} stories) and moved the 'last digest' mark.",
             "busy": "A digest is being posted in this channel right now; it will include these items.",
@@ -428,21 +437,11 @@ class DigestMixin:
         schedule = self.channel_schedule(team, channel)
         digest = self.build_channel_digest(team, channel, until=now, schedule=schedule, since=since)
         if fmt == "json":
-            import json
-
             return json.dumps(digest_to_json(digest), ensure_ascii=False, indent=2)
         if fmt == "blocks":
-            import json
-
             return json.dumps(
                 [{"text": t, "blocks": b} for t, b in self._render_parts(digest, None)],
                 ensure_ascii=False,
                 indent=2,
             )
         return render_markdown(digest)
-
-
-def _json(raw: str):
-    import json
-
-    return json.loads(raw)

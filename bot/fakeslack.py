@@ -38,6 +38,7 @@ class _Fault:
     retry_after: int | None = None
     drop_after_accept: bool = False
     times: int = 1
+    skip: int = 0
 
 
 class FakeSlack:
@@ -98,11 +99,12 @@ class FakeSlack:
         retry_after: int | None = None,
         drop_after_accept: bool = False,
         times: int = 1,
+        skip: int = 0,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` fail in the given way."""
+        """Let ``skip`` calls of ``method`` through, then make ``times`` calls fail that way."""
         with self._lock:
             self._faults.setdefault(method, []).append(
-                _Fault(status, error, retry_after, drop_after_accept, times)
+                _Fault(status, error, retry_after, drop_after_accept, times, skip)
             )
 
     def calls_to(self, method: str) -> list[Call]:
@@ -165,6 +167,9 @@ class FakeSlack:
             if not queue:
                 return None
             fault = queue[0]
+            if fault.skip > 0:
+                fault.skip -= 1
+                return None
             fault.times -= 1
             if fault.times <= 0:
                 queue.pop(0)

@@ -349,11 +349,14 @@ class Schedules:
     def ledger(self, channel: str, slot: str) -> dict[str, str]:
         return self.r.hgetall(self.ledger_key(channel, slot))
 
-    def claim(self, channel: str, slot: str, owner: str, plan: list, now: float) -> dict[str, str]:
-        """Claim a slot (keeping an earlier claimant's plan, if any) and return its ledger."""
+    def claim(
+        self, channel: str, slot: str, owner: str, plan: dict | None, now: float
+    ) -> dict[str, str]:
+        """Claim a slot (an earlier claimant's plan, if any, wins) and return its ledger."""
         key = self.ledger_key(channel, slot)
         pipe = self.r.pipeline(transaction=True)
-        pipe.hsetnx(key, "plan", json.dumps(plan))
+        if plan is not None:
+            pipe.hsetnx(key, "plan", json.dumps(plan))
         pipe.hsetnx(key, "claimed_at", repr(now))
         pipe.hsetnx(key, "state", "claimed")
         pipe.hset(key, "owner", owner)
