@@ -418,7 +418,7 @@ class SharingMixin:
         lines = ["*Topics I tag* (id — label — a few phrases):"]
         for tid in taxonomy.ids():
             topic = taxonomy.topics[tid]
-            sample = ", ".join(cue.text for cue in topic.phrases[:4])
+            sample = ", ".join(cue.text.rstrip("*") for cue in topic.phrases[:4])
             mine = f" _(+{len(extra[tid])} added here)_" if tid in extra else ""
             lines.append(f"• `{tid}` — {reply.escape(topic.label)} — {reply.escape(sample)}{mine}")
         respond(text="\n".join(lines))
