@@ -147,3 +147,21 @@ def test_every_command_has_help():
     for command in ("summarize", "digest", "shell", "socket", "web", "clock"):
         out = run([command, "--help"])
         assert out.returncode == 0 and "usage:" in out.stdout
+
+
+def test_a_url_is_fetched_once_and_then_answered_from_the_cache(redis_client, redis_url):
+    from tests.slack_harness import ArticleServer
+
+    site = ArticleServer()
+    try:
+        env = {"REDIS_URL": redis_url, "FETCH_ALLOW_PRIVATE": "127.0.0.0/8"}
+        first = run(["summarize", site.url("cli") + "?utm_source=x", "--json"], env=env)
+        assert first.returncode == 0, first.stderr
+        result = json.loads(first.stdout)
+        assert result["url"] == site.url("cli") and result["site"] == "Example Wire"
+        second = json.loads(run(["summarize", site.url("cli"), "--json"], env=env).stdout)
+        assert second["cached"] is True and site.hits == ["/a/cli"]
+        refused = run(["summarize", site.url("cli"), "--no-cache"], env={"REDIS_URL": redis_url})
+        assert refused.returncode == 2 and "private network" in refused.stderr
+    finally:
+        site.stop()

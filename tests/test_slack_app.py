@@ -280,3 +280,44 @@ def test_rate_limited_web_api_calls_are_retried_after_retry_after(h, site):
     h.settle()
     assert len(h.replies()) == 1
     assert len(h.fake.calls_to("chat.postMessage")) == 2
+
+
+def test_one_user_flooding_links_is_slowed_down(h, site):
+    links = " ".join(f"<{site.url(f'f{i}')}>" for i in range(5))
+    for n in range(3):  # 15 links in a minute: over the per-user limit of 10
+        h.message(links, user="UFLOOD", ts=f"1700000100.{n:06d}")
+        h.settle()
+    texts = [m["text"] for m in h.replies()]
+    assert any("a lot of links" in t for t in texts)
+    assert len([t for t in texts if "Chip curbs widen" in t]) == 10
+
+
+def test_schedule_echoes_the_users_timezone_and_next_run(h):
+    h.command("schedule weekly mon 09:00")
+    h.settle()
+    answer = h.fake.calls_to("response_url")[-1].params["text"]
+    assert "America/New_York" in answer and "next:" in answer
+    assert any(
+        "scheduled the digest" in c.params.get("text", "")
+        for c in h.fake.calls_to("chat.postMessage")
+    )
+    h.command("schedule")
+    h.settle()
+    assert "Weekly on Monday at 09:00" in h.fake.calls_to("response_url")[-1].params["text"]
+    h.command("schedule weekly someday 09:00")
+    h.settle()
+    assert "For example" in h.fake.calls_to("response_url")[-1].params["text"]
+    h.command("schedule off")
+    h.settle()
+    assert "turned off" in h.fake.calls_to("response_url")[-1].params["text"]
+
+
+def test_preview_shows_the_next_digest_only_to_the_user(h, site):
+    h.message(f"<{site.url('prev')}>")
+    h.settle()
+    posted_before = len(h.replies())
+    h.command("preview")
+    h.settle()
+    answer = h.fake.calls_to("response_url")[-1].params["text"]
+    assert "Chip curbs widen (prev)" in answer
+    assert len(h.replies()) == posted_before  # nothing posted in the channel
