@@ -1,0 +1,236 @@
+"""Extractive summaries: Sumy's summarizers and a lead baseline, chosen from a registry by name.
+
+Every method runs on the same document: the cleaned text (``clean_text``) parsed by Sumy's
+``PlaintextParser`` with our ``NewsTokenizer``, minus near-empty, boilerplate and duplicate
+sentences. On a text without such sentences each Sumy method therefore selects exactly what
+Sumy's own class selects with the same tokenizer, English stemmer and stop words.
+
+Heavy objects (tokenizer, stemmer, stop words, summarizer instances) are built once per process.
+LSA runs numpy's SVD: entry points should set ``OPENBLAS_NUM_THREADS=1`` before numpy is
+imported (it is 10-25x slower on small matrices otherwise); this module sets nothing global.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from functools import cache, lru_cache
+
+from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+from sumy.nlp.stemmers import Stemmer
+from sumy.parsers.plaintext import PlaintextParser
+from sumy.summarizers.edmundson import EdmundsonSummarizer
+from sumy.summarizers.lex_rank import LexRankSummarizer
+from sumy.summarizers.lsa import LsaSummarizer
+from sumy.summarizers.luhn import LuhnSummarizer
+from sumy.summarizers.reduction import ReductionSummarizer
+from sumy.summarizers.sum_basic import SumBasicSummarizer
+from sumy.summarizers.text_rank import TextRankSummarizer
+from sumy.utils import get_stop_words
+
+from .errors import InputError
+from .models import SummaryResult
+from .text import NewsTokenizer, clean_text, is_junk_sentence, split_sentences, word_count
+
+__all__ = [
+    "DEFAULT_BONUS_WORDS",
+    "DEFAULT_METHOD",
+    "METHODS",
+    "MAX_SENTENCES",
+    "MIN_SENTENCES",
+    "STIGMA_WORDS",
+    "build_document",
+    "default_length",
+    "stemmer",
+    "stop_words",
+    "summarize",
+    "tokenizer",
+]
+
+LANGUAGE = "english"
+MIN_SENTENCES = 1
+MAX_SENTENCES = 10
+TOO_SHORT_NOTE = "Too short to summarize; here it is as is."
+
+# What "default" resolves to: the best method against human references on the dev data
+# (bench/rouge_eval.py). Sumy's unsupervised methods all lose to the lead there.
+DEFAULT_METHOD = "lead"
+
+SUMY_METHODS: dict[str, type] = {
+    "lexrank": LexRankSummarizer,
+    "textrank": TextRankSummarizer,
+    "lsa": LsaSummarizer,
+    "luhn": LuhnSummarizer,
+    "edmundson": EdmundsonSummarizer,
+    "sumbasic": SumBasicSummarizer,
+    "reduction": ReductionSummarizer,
+}
+METHODS: tuple[str, ...] = ("default", "lead", *SUMY_METHODS)
+
+# Edmundson's cue method rewards bonus words and punishes stigma words. Bonus words default to
+# the policy taxonomy (callers pass their own taxonomy phrases); stigma words are boilerplate.
+DEFAULT_BONUS_WORDS: tuple[str, ...] = (
+    "trade", "tariffs", "export controls", "sanctions", "fentanyl", "taiwan",
+    "industrial policy", "investment restrictions", "technology", "semiconductors",
+    "diplomacy", "security", "congress", "legislation", "regulation", "government",
+)  # fmt: skip
+STIGMA_WORDS: tuple[str, ...] = (
+    "subscribe", "subscription", "newsletter", "click", "advertisement", "advertising",
+    "copyright", "cookie", "cookies", "sign", "login", "share", "follow", "download",
+    "app", "sponsored", "promo", "podcast",
+)  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Shared, built-once NLP objects
+# --------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def tokenizer() -> NewsTokenizer:
+    """The one tokenizer every method uses (no punkt_tab needed)."""
+    return NewsTokenizer(LANGUAGE)
+
+
+@lru_cache(maxsize=1)
+def stemmer() -> Callable[[str], str]:
+    """Sumy's English (Snowball) stemmer behind a memo: same stems, far fewer calls."""
+    return lru_cache(maxsize=200_000)(Stemmer(LANGUAGE))
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """Sumy's bundled English stop-word list."""
+    return get_stop_words(LANGUAGE)
+
+
+def _configured(cls: type) -> object:
+    summarizer = cls(stemmer())
+    if hasattr(summarizer, "stop_words"):
+        summarizer.stop_words = stop_words()
+    return summarizer
+
+
+@cache
+def _summarizer(name: str) -> object:
+    """One configured instance per method; Sumy's summarizers keep no per-call state."""
+    return _configured(SUMY_METHODS[name])
+
+
+def _bonus_words(phrases: Iterable[str]) -> list[str]:
+    words = {w.lower() for p in phrases for w in tokenizer().to_words(p)}
+    return sorted(words - stop_words())
+
+
+def _edmundson(bonus_words: Iterable[str]) -> EdmundsonSummarizer:
+    """Edmundson needs all three lists or it raises; the setters stem them."""
+    summarizer = EdmundsonSummarizer(stemmer())
+    summarizer.bonus_words = _bonus_words(bonus_words) or _bonus_words(DEFAULT_BONUS_WORDS)
+    summarizer.stigma_words = STIGMA_WORDS
+    summarizer.null_words = stop_words()
+    return summarizer
+
+
+# --------------------------------------------------------------------------------------------
+# Document
+# --------------------------------------------------------------------------------------------
+
+_NORMALIZE = re.compile(r"[^\w]+")
+
+
+def _fingerprint(sentence: str) -> str:
+    return _NORMALIZE.sub(" ", sentence.lower()).strip()
+
+
+def build_document(
+    cleaned: str, title: str = "", *, title_as_heading: bool = False
+) -> ObjectDocumentModel:
+    """Sumy document of already-cleaned text, without junk, repeated sentences or the title.
+
+    When nothing is dropped this is exactly ``PlaintextParser(cleaned, tokenizer()).document``.
+    ``title_as_heading`` adds the title as a heading, which only Edmundson's title and location
+    methods read (for the others it would change the document's word counts).
+    """
+    document = PlaintextParser(cleaned, tokenizer()).document
+    title = " ".join(title.split())
+    seen: set[str] = {_fingerprint(title)} if title else set()
+    paragraphs: list[Paragraph] = []
+    dropped = False
+    for paragraph in document.paragraphs:
+        kept: list[Sentence] = []
+        for sentence in paragraph.sentences:
+            key = _fingerprint(str(sentence))
+            if key in seen or is_junk_sentence(str(sentence)):
+                dropped = True
+                continue
+            seen.add(key)
+            kept.append(sentence)
+        paragraphs.append(Paragraph([*paragraph.headings, *kept]))
+    if title and title_as_heading:
+        heading = Sentence(title, tokenizer(), is_heading=True)
+        first = paragraphs[0] if paragraphs else Paragraph([])
+        paragraphs[:1] = [Paragraph([heading, *first.headings, *first.sentences])]
+        dropped = True
+    return ObjectDocumentModel(paragraphs) if dropped else document
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------
+
+
+def default_length(words: int) -> int:
+    """Sentences for an article of ``words`` words: 3 up to ~600, 4 up to ~1,500, 5 beyond."""
+    if words <= 600:
+        return 3
+    if words <= 1500:
+        return 4
+    return 5
+
+
+def _resolve(method: str) -> str:
+    name = (method or "default").strip().lower()
+    if name not in METHODS:
+        raise InputError(
+            "bad_method",
+            f"Unknown method {method!r}; choose one of: {', '.join(METHODS)}.",
+        )
+    return DEFAULT_METHOD if name == "default" else name
+
+
+def _select(
+    name: str, document: ObjectDocumentModel, count: int, bonus_words: Iterable[str]
+) -> list[str]:
+    if name == "lead":
+        return [str(s) for s in document.sentences[:count]]
+    summarizer = _edmundson(bonus_words) if name == "edmundson" else _summarizer(name)
+    return [str(s) for s in summarizer(document, count)]
+
+
+def summarize(
+    text: str,
+    sentences: int | None = None,
+    method: str = "default",
+    *,
+    title: str = "",
+    bonus_words: Iterable[str] = (),
+) -> SummaryResult:
+    """Summarize ``text`` in ``sentences`` sentences (default: by length), in article order.
+
+    ``method`` is a name from ``METHODS``; the result names the concrete method used.
+    ``bonus_words`` (e.g. taxonomy phrases) steer Edmundson; ``title`` feeds its title method.
+    Text of fewer than three sentences comes back whole, with a note saying so.
+    """
+    name = _resolve(method)
+    if not text or not text.strip():
+        raise InputError("empty", "There is no text to summarize.")
+    cleaned = clean_text(text)
+    words = word_count(cleaned)
+    count = default_length(words) if sentences is None else int(sentences)
+    count = max(MIN_SENTENCES, min(MAX_SENTENCES, count))
+
+    document = build_document(cleaned, title, title_as_heading=name == "edmundson")
+    if len(document.sentences) < 3:
+        whole = split_sentences(cleaned) or [" ".join(text.split())]
+        return SummaryResult(whole, name, words or word_count(text), [TOO_SHORT_NOTE])
+    return SummaryResult(_select(name, document, count, bonus_words), name, words)
