@@ -84,6 +84,14 @@ def _line_source(obj: dict):
     raise InputError("empty", 'Each line needs "text", "html" or "url".')
 
 
+def _line_sentences(value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10:
+        raise InputError("bad_option", '"sentences" must be a whole number from 1 to 10.')
+    return value
+
+
 def _print_readable(result: dict, out) -> None:
     out.write(f"{result['title']}\n")
     meta = " · ".join(
@@ -117,6 +125,8 @@ def _jsonl_lines(stream: Iterable[str]) -> Iterator[tuple[int, str]]:
 
 def _run_jsonl(args, services) -> int:
     if args.source and args.source != "-":
+        if not Path(args.source).is_file():
+            raise InputError("not_found", f"No such file: {args.source}")
         stream = open(args.source, encoding="utf-8", errors="replace")  # noqa: SIM115
     else:
         stream = sys.stdin
@@ -131,7 +141,7 @@ def _run_jsonl(args, services) -> int:
             line_id = obj.get("id", number)
             result = services.summarize(
                 _line_source(obj),
-                sentences=obj.get("sentences") or args.sentences,
+                sentences=_line_sentences(obj.get("sentences")) or args.sentences,
                 method=obj.get("method") or args.method,
                 use_cache=not args.no_cache,
             )

@@ -1,7 +1,7 @@
 """The clock: APScheduler 3.x runs one sweep every 30 s; exactly-once comes from our ledger.
 
-Several clocks may run at once (a second Heroku ``clock`` dyno, the shell beside a web process):
-the per-channel lock and the slot ledger make that harmless.
+Several clocks may run at once (a second Heroku ``clock`` dyno, Socket Mode beside a clock): the
+per-channel lock and the slot ledger make that harmless.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from bot.config import Settings
-from bot.store import DAY, Schedules, StoreError
+from bot.ledger import Schedules
+from bot.store import DAY, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -21,27 +22,23 @@ SWEEP_SECONDS = 30
 PRUNE_HOURS = 24
 
 
-def _jobs(scheduler, settings: Settings, services) -> None:
-    from bot.app import make_client
-
-    client = make_client(settings, retry_connection_errors=False)
-
+def _jobs(scheduler, settings: Settings, services, teams: list[str] | None = None) -> None:
     def sweep() -> None:
-        outcomes = services.sweep(lambda team: client)
+        outcomes = services.sweep(teams=teams)
         for key, status in outcomes.items():
             if status not in ("done_before", "busy"):
                 log.info("digest slot %s: %s", key, status)
 
     def prune() -> None:
         now = time.time()
-        for team in services.teams_with_schedules() or ["local"]:
-            store = services.store_for(team)
-            try:
+        try:
+            for team in teams if teams is not None else services.teams():
+                store = services.store_for(team)
                 removed = store.prune(settings.retention_days, now)
                 removed += Schedules(store).prune_ledger(now - settings.retention_days * DAY)
                 log.info("pruned %d old records for %s", removed, team)
-            except StoreError as exc:
-                log.warning("pruning skipped, storage down: %s", exc)
+        except StoreError as exc:
+            log.warning("pruning skipped, storage down: %s", exc)
 
     scheduler.add_job(
         sweep,
@@ -84,9 +81,12 @@ def run_clock(settings: Settings) -> int:
     return 0
 
 
-def start_background_clock(settings: Settings, services) -> BackgroundScheduler:
-    """Local modes (shell, Socket Mode) run the sweep inside their own process."""
+def start_background_clock(
+    settings: Settings, services, teams: list[str] | None = None
+) -> BackgroundScheduler:
+    """Local modes (shell, Socket Mode) run the sweep inside their own process; the shell
+    passes its stand-in workspace as ``teams`` so it never touches real workspaces' slots."""
     scheduler = BackgroundScheduler(timezone="UTC")
-    _jobs(scheduler, settings, services)
+    _jobs(scheduler, settings, services, teams)
     scheduler.start()
     return scheduler

@@ -28,9 +28,7 @@ def cmd_digest(args, settings: Settings) -> int:
 
 
 def _only_team(services) -> str:
-    teams = sorted(
-        {key.split(":")[1] for key in services.redis.scan_iter(match="pd:*:channels")} - {"cli"}
-    )
+    teams = services.teams()
     if len(teams) == 1:
         return teams[0]
     if not teams:

@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.store import DAY, ChannelLock, Schedules, StoreError
+from bot.ledger import MAX_ATTEMPTS, ChannelLock, Schedules
+from bot.slack_client import slack_error
+from bot.store import DAY, StoreError
 from digests.commands import Command
 from digests.digest import build_digest
 from digests.models import SharedItem, TopicTag
@@ -36,15 +38,21 @@ log = logging.getLogger(__name__)
 
 EVENT_TYPE = "policy_digest_part"
 NOW_SLOT_PREFIX = "now-"
+FINISHED = ("posted", "skipped_empty", "done_before")
 
 
 @dataclass
 class PostOutcome:
     """What one posting attempt did (the sweep logs it, ``/digest now`` reports it)."""
 
-    status: str  # "posted" | "done_before" | "busy" | "skipped_empty" | "failed" | "lost_lease"
+    status: str  # posted | skipped_empty | done_before | busy | backoff | failed | lost_lease
     parts_posted: int = 0
     items: int = 0
+
+
+def _plan(parts: list, since: float, until: float, items: int) -> dict:
+    """What a slot will post: its rendered parts and the period they cover."""
+    return {"parts": [list(p) for p in parts], "since": since, "until": until, "items": items}
 
 
 class DigestMixin:
@@ -57,10 +65,16 @@ class DigestMixin:
     # -- reading the channel's shares ------------------------------------------------------------
 
     def shared_items(
-        self: Services, team: str, channel: str, since: float, until: float
+        self: Services,
+        team: str,
+        channel: str,
+        since: float,
+        until: float,
+        limit: int | None = None,
     ) -> list[SharedItem]:
+        """The channel's shares first made in [since, until), newest first, with their articles."""
         store = self.store_for(team)
-        shares = store.shares_between(channel, since, until)
+        shares = store.shares_between(channel, since, until, limit=limit)
         articles = store.get_articles([s.akey for s in shares])
         items = []
         for share, article in zip(shares, articles, strict=True):
@@ -99,7 +113,10 @@ class DigestMixin:
             )
         else:
             floor = until - 7 * DAY
-        mark = Schedules(self.store_for(team)).last_digest(channel)
+        schedules = Schedules(self.store_for(team))
+        carry = schedules.carry_from(channel)  # a given-up digest's period comes along
+        floor = min(floor, carry) if carry is not None else floor
+        mark = schedules.last_digest(channel)
         return max(floor, mark) if mark is not None else floor
 
     def build_channel_digest(
@@ -129,105 +146,130 @@ class DigestMixin:
 
     def post_slot(
         self: Services,
-        client: WebClient,
         team: str,
         channel: str,
-        slot_name: str,
-        plan_for: Callable[[], tuple[list[tuple[str, list[dict]]], float, int]],
+        slot_name: str | None,
+        plan_for: Callable[[], dict] | None = None,
+        now: float | None = None,
     ) -> PostOutcome:
-        """Post one slot's parts exactly once. ``plan_for`` renders (parts, until, items) lazily,
-        under the lock, so a claimant that finds the slot done renders nothing. Times recorded
-        here are wall-clock (they are compared with Slack's message timestamps)."""
+        """Post one slot's parts exactly once, under the channel's lock.
+
+        Any slot left open by an earlier claimant (a crash, a Slack failure) is finished first,
+        so a new digest never plans items an unfinished one already holds. ``plan_for`` renders
+        the plan (see ``_plan``) lazily, only when the slot has no plan yet. ``slot_name=None`` only
+        finishes the open slot. ``now`` is the clock's time (for retry back-off; tests drive it);
+        what is compared with Slack's message timestamps is always wall-clock.
+        """
+        now = time.time() if now is None else now
         store = self.store_for(team)
         schedules = Schedules(store)
         lock = ChannelLock(store, channel, f"{self.owner_id}:{uuid.uuid4().hex[:8]}")
         if not lock.acquire():
             return PostOutcome("busy")
         try:
-            ledger = schedules.ledger(channel, slot_name)
-            if ledger.get("state") == "done":
+            open_slot = schedules.open_slot(channel)
+            if open_slot and open_slot != slot_name:
+                outcome = self._post_plan(schedules, lock, channel, open_slot, now)
+                if outcome.status not in FINISHED or slot_name is None:
+                    return outcome
+            if slot_name is None:
                 return PostOutcome("done_before")
-            plan = None
-            if "plan" not in ledger:
-                parts, until, count = plan_for()
-                plan = {"parts": [list(p) for p in parts], "until": until, "items": count}
-            ledger = schedules.claim(channel, slot_name, lock.owner, plan, time.time())
-            plan = json.loads(ledger["plan"])
-            parts = plan["parts"]
-            if not parts:
-                schedules.mark_done(channel, slot_name, plan["until"], time.time())
-                return PostOutcome("skipped_empty")
-            posted = 0
-            parent_ts = ledger.get("part:0")
-            for index, (text, blocks) in enumerate(parts):
-                if ledger.get(f"part:{index}"):
-                    continue
-                if not lock.renew():
-                    log.warning("lost the lock for %s/%s mid-post", channel, slot_name)
-                    return PostOutcome("lost_lease", posted)
-                ts = None
-                if ledger.get(f"try:{index}"):
-                    ts = self._find_part(
-                        client, channel, slot_name, index, parent_ts, float(ledger["claimed_at"])
-                    )
-                if ts is None:
-                    if posted:
-                        self.sleep(self.post_interval)
-                    schedules.mark_try(channel, slot_name, index)
-                    ts = self._post_part(
-                        client,
-                        channel,
-                        slot_name,
-                        index,
-                        text,
-                        blocks,
-                        None if index == 0 else parent_ts,
-                    )
-                    if ts is None:
-                        return PostOutcome("failed", posted)
-                    posted += 1
-                schedules.mark_part(channel, slot_name, index, ts)
-                if index == 0:
-                    parent_ts = ts
-            schedules.mark_done(channel, slot_name, plan["until"], time.time())
-            return PostOutcome("posted", posted, plan.get("items", 0))
+            ledger = schedules.ledger(channel, slot_name)
+            if ledger.get("state") in ("done", "failed"):
+                return PostOutcome("done_before")
+            plan = plan_for() if "plan" not in ledger else None
+            schedules.claim(channel, slot_name, lock.owner, plan, time.time())
+            return self._post_plan(schedules, lock, channel, slot_name, now)
         finally:
             with contextlib.suppress(StoreError):
                 lock.release()
 
+    def _post_plan(
+        self: Services,
+        schedules: Schedules,
+        lock: ChannelLock,
+        channel: str,
+        slot: str,
+        now: float,
+    ) -> PostOutcome:
+        """Post what a claimed slot's plan still lacks; times are wall-clock (Slack's ``ts``)."""
+        ledger = schedules.ledger(channel, slot)
+        if ledger.get("state") in ("done", "failed"):
+            return PostOutcome("done_before")
+        if float(ledger.get("retry_at", 0)) > now:
+            return PostOutcome("backoff")
+        plan = json.loads(ledger["plan"])
+        parent_ts = ledger.get("part:0")
+        posted = 0
+        for index, (text, blocks) in enumerate(plan["parts"]):
+            if ledger.get(f"part:{index}"):
+                continue
+            if lock.lost:
+                log.warning("lost the lock for %s/%s mid-post", channel, slot)
+                return PostOutcome("lost_lease", posted)
+            ts = None
+            if ledger.get(f"try:{index}"):
+                ts = self._find_part(channel, slot, index, parent_ts, float(ledger["claimed_at"]))
+            if ts is None:
+                if posted:
+                    self.sleep(self.post_interval)
+                schedules.mark_try(channel, slot, index)
+                ts, refused = self._post_part(channel, slot, index, text, blocks, parent_ts)
+                if ts is None:
+                    if refused:
+                        schedules.clear_try(channel, slot, index)
+                    return self._failed(schedules, channel, slot, posted, now)
+                posted += 1
+            schedules.mark_part(channel, slot, index, ts)
+            parent_ts = parent_ts or ts
+        schedules.finish(channel, slot, plan["until"], time.time())
+        status = "posted" if plan["parts"] else "skipped_empty"
+        return PostOutcome(status, posted, plan.get("items", 0))
+
+    def _failed(
+        self, schedules: Schedules, channel: str, slot: str, posted: int, now: float
+    ) -> PostOutcome:
+        attempts = schedules.record_failure(channel, slot, now)
+        if attempts >= MAX_ATTEMPTS:
+            log.error("giving up digest %s in %s after %d attempts; its items roll into the "
+                      "next digest", slot, channel, attempts)  # fmt: skip
+            plan = json.loads(schedules.ledger(channel, slot)["plan"])
+            schedules.finish(channel, slot, plan["since"], time.time(), state="failed")
+        return PostOutcome("failed", posted)
+
     def _post_part(
-        self,
-        client: WebClient,
+        self: Services,
         channel: str,
         slot: str,
         index: int,
         text: str,
         blocks: list[dict],
-        thread_ts: str | None,
-    ) -> str | None:
+        parent_ts: str | None,
+    ) -> tuple[str | None, bool]:
+        """(ts, refused): ``refused`` when Slack answered ``ok: false`` (it surely has nothing)."""
         try:
-            resp = client.chat_postMessage(
+            resp = self.post_client.chat_postMessage(
                 channel=channel,
                 text=text,
                 blocks=blocks,
-                thread_ts=thread_ts,
+                thread_ts=None if index == 0 else parent_ts,
                 unfurl_links=False,
                 unfurl_media=False,
                 metadata={"event_type": EVENT_TYPE, "event_payload": {"slot": slot, "part": index}},
             )
-            return resp["ts"]
+            return resp["ts"], False
         except SlackApiError as exc:
-            error = exc.response.get("error") if exc.response is not None else "unknown"
-            log.error("digest part %d of %s in %s not posted: %s", index, slot, channel, error)
+            status = exc.response.status_code if exc.response is not None else 0
+            log.error("digest part %d of %s in %s not posted: %s (HTTP %s)", index, slot,
+                      channel, slack_error(exc), status)  # fmt: skip
+            return None, status == 200
         except Exception as exc:  # a dropped connection: Slack may have it; look before re-sending
-            log.error(
-                "digest part %d of %s in %s: %s; will check history", index, slot, channel, exc
-            )
-        return None
+            log.error("digest part %d of %s in %s: %s; will check history", index, slot,
+                      channel, exc)  # fmt: skip
+            return None, False
 
     def _find_part(
-        self,
-        client: WebClient,
+        self: Services,
         channel: str,
         slot: str,
         index: int,
@@ -237,11 +279,11 @@ class DigestMixin:
         """Did an earlier attempt's part reach Slack? Read history once (it is rate-limited)."""
         try:
             if index == 0 or not parent_ts:
-                resp = client.conversations_history(
+                resp = self.post_client.conversations_history(
                     channel=channel, oldest=str(since - 60), include_all_metadata=True, limit=200
                 )
             else:
-                resp = client.conversations_replies(
+                resp = self.post_client.conversations_replies(
                     channel=channel, ts=parent_ts, include_all_metadata=True, limit=200
                 )
         except SlackApiError as exc:
@@ -267,72 +309,76 @@ class DigestMixin:
 
     # -- the clock ----------------------------------------------------------------------------------
 
-    def sweep(
-        self: Services, client_for: Callable[[str], WebClient], now: float | None = None
-    ) -> dict:
-        """One pass over every schedule: post each channel's latest due slot, once."""
+    def sweep(self: Services, now: float | None = None, teams: list[str] | None = None) -> dict:
+        """One pass: post each scheduled channel's latest due slot once, and finish open slots.
+
+        ``teams`` limits the pass (the shell sweeps only its own stand-in workspace).
+        """
         now = time.time() if now is None else now
         outcomes: dict[str, str] = {}
         try:
-            teams = self.teams_with_schedules()
+            teams = self.teams_with_schedules() if teams is None else teams
         except StoreError as exc:
             log.error("storage down, sweep skipped; due slots post when it is back: %s", exc)
             return outcomes
         for team in teams:
-            store = self.store_for(team)
             try:
-                schedules = Schedules(store).all()
+                schedules = Schedules(self.store_for(team))
+                scheduled = schedules.all()
+                unfinished = schedules.channels_with_open_slots() - set(scheduled)
             except StoreError as exc:
                 log.error("storage down reading schedules of %s: %s", team, exc)
                 continue
-            for channel, raw in schedules.items():
-                schedule = Schedule.from_dict(raw)
-                slot = latest_due_slot(schedule, now)
-                if slot is None:
-                    continue
-                key = f"{team}/{channel}/{slot.name}"
+            for channel in sorted(scheduled) + sorted(unfinished):
+                key = f"{team}/{channel}"
                 try:
-                    outcome = self.post_scheduled(
-                        client_for(team), team, channel, schedule, slot, now
-                    )
+                    if channel in scheduled:
+                        schedule = Schedule.from_dict(scheduled[channel])
+                        slot = latest_due_slot(schedule, now)
+                        if slot is None:
+                            continue
+                        key += f"/{slot.name}"
+                        outcome = self.post_scheduled(team, channel, schedule, slot, now)
+                    else:
+                        outcome = self.post_slot(team, channel, None, now=now)
                     outcomes[key] = outcome.status
                 except StoreError as exc:
-                    log.error("storage down at slot %s; will post when it is back: %s", key, exc)
+                    log.error("storage down at %s; will post when it is back: %s", key, exc)
                     outcomes[key] = "store_down"
                 except Exception:
-                    log.exception("posting slot %s failed", key)
+                    log.exception("digest for %s failed", key)
                     outcomes[key] = "error"
         return outcomes
 
     def post_scheduled(
-        self: Services,
-        client: WebClient,
-        team: str,
-        channel: str,
-        schedule: Schedule,
-        slot: Slot,
-        now: float,
+        self: Services, team: str, channel: str, schedule: Schedule, slot: Slot, now: float
     ) -> PostOutcome:
         def plan():
             since = self._window(team, channel, schedule, slot.at, slot)
             if since >= slot.at:  # `/digest now` already covered this slot's period
-                return [], slot.at, 0
+                return _plan([], since, slot.at, 0)
             digest = self.build_channel_digest(
                 team, channel, until=slot.at, schedule=schedule, since=since
             )
-            return self._render_parts(digest, schedule), slot.at, digest.total_stories
+            return _plan(self._render_parts(digest, schedule), since, slot.at, digest.total_stories)
 
-        return self.post_slot(client, team, channel, slot.name, plan)
+        return self.post_slot(team, channel, slot.name, plan, now)
 
     def teams_with_schedules(self: Services) -> list[str]:
+        return self._teams_with("schedules", "open")
+
+    def teams(self: Services) -> list[str]:
+        """Every workspace with anything stored (for pruning)."""
+        return self._teams_with("channels", "schedules", "articles")
+
+    def _teams_with(self: Services, *kinds: str) -> list[str]:
         if self.redis is None:
             return []
-        teams = []
-        for key in self.redis.scan_iter(match="pd:*:schedules", count=500):
-            team = key.split(":")[1]
-            if team != "cli":
-                teams.append(team)
-        return sorted(set(teams))
+        found = set()
+        for kind in kinds:
+            for key in self.redis.scan_iter(match=f"pd:*:{kind}", count=1000):
+                found.add(key.split(":")[1])
+        return sorted(found - {"cli"})
 
     # -- /digest schedule | preview | now -----------------------------------------------------------
 
@@ -375,9 +421,13 @@ class DigestMixin:
             return
         taxonomy = self.taxonomy_for(team)
         schedule = parse_schedule(cmd.rest, self._user_tz(client, user), taxonomy.ids(), now)
-        schedules.set(channel, schedule.to_dict())
         text = describe(schedule, now)
-        self._audit(client, channel, f"<@{user}> scheduled the digest: {text}.")
+        error = self._audit(client, channel, f"<@{user}> scheduled the digest: {text}.")
+        if error in ("not_in_channel", "channel_not_found"):
+            respond(text="I can't post in this channel, so a digest couldn't be delivered here. "
+                         "Invite me (`/invite @Policy Digest`), then schedule again.")  # fmt: skip
+            return
+        schedules.set(channel, schedule.to_dict())
         respond(text=f"Scheduled: {text}.")
 
     def _user_tz(self, client: WebClient, user: str) -> str:
@@ -402,30 +452,24 @@ class DigestMixin:
         respond(text=render_markdown(digest)[:3900])
 
     def cmd_now(
-        self: Services,
-        cmd: Command,
-        *,
-        client: WebClient,
-        respond: Callable,
-        team: str,
-        channel: str,
-        user: str,
+        self: Services, cmd: Command, *, respond: Callable, team: str, channel: str, user: str, **_
     ) -> None:
         now = time.time()
         schedule = self.channel_schedule(team, channel)
 
         def plan():
             digest = self.build_channel_digest(team, channel, until=now, schedule=schedule)
-            parts = self._render_parts(digest, None)
-            return parts, now, digest.total_stories
+            parts = [] if digest.empty else self._render_parts(digest, None)  # empty: tell only you
+            return _plan(parts, digest.period_start, now, digest.total_stories)
 
-        slot_name = f"{NOW_SLOT_PREFIX}{int(now)}-{user}"
-        outcome = self.post_slot(client, team, channel, slot_name, plan)
+        outcome = self.post_slot(team, channel, f"{NOW_SLOT_PREFIX}{int(now)}-{user}", plan)
         messages = {
-            "posted": f"Posted the digest ({outcome.items} stories) and moved the 'last digest' mark.",
-            "busy": "A digest is being posted in this channel right now; it will include these items.",
-            "failed": "Slack did not take the digest; try `/digest now` again in a minute.",
-            "lost_lease": "Posting took too long and was handed over; it will finish shortly.",
+            "posted": f"Posted the digest ({outcome.items} stories); the next one starts from here.",
+            "skipped_empty": "Nothing new has been shared here since the last digest.",
+            "busy": "A digest is being posted in this channel right now; try again in a minute.",
+            "backoff": "An earlier digest here could not be posted yet; I'll retry it shortly.",
+            "failed": "Slack did not take the digest; I'll retry the missing part shortly.",
+            "lost_lease": "Posting was interrupted; the clock will finish it shortly.",
         }
         respond(text=messages.get(outcome.status, f"Digest: {outcome.status}."))
 

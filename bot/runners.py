@@ -33,21 +33,13 @@ def _socket(settings: Settings) -> int:
         raise SystemExit("Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN (xapp-…).")
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    from bot.clock import start_background_clock
     from bot.runtime import build
 
     services, app = build(settings, local=True)
-    clock = _start_clock(settings, services)
+    clock = start_background_clock(settings, services)
     try:
         SocketModeHandler(app, settings.slack_app_token).start()
     finally:
-        if clock is not None:
-            clock.shutdown(wait=False)
+        clock.shutdown(wait=False)
     return 0
-
-
-def _start_clock(settings: Settings, services):
-    try:
-        from bot.clock import start_background_clock
-    except ImportError:
-        return None
-    return start_background_clock(settings, services)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 import redis
 
@@ -32,7 +31,3 @@ def build(settings: Settings, *, local: bool, listener_executor=None):
     services = Services(settings, open_redis(settings, local=local))
     app = create_app(settings, services, listener_executor=listener_executor)
     return services, app
-
-
-def with_overrides(settings: Settings, **changes) -> Settings:
-    return replace(settings, **changes)

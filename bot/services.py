@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -20,6 +19,8 @@ from bot.config import Settings
 from bot.digesting import DigestMixin
 from bot.fetch import Fetcher
 from bot.sharing import SharingMixin
+from bot.slack_client import make_client
+from bot.sources import Source
 from bot.store import DAY, Store, StoreError, digest_key
 from bot.work import WorkPool
 from digests.analyze import analyze
@@ -31,27 +32,6 @@ from digests.urls import canonical_url
 log = logging.getLogger(__name__)
 
 CACHE_DOWN_NOTE = "The cache was unavailable, so this was not saved."
-
-
-@dataclass
-class Source:
-    """What to summarize: a URL, raw HTML (with the URL it came from, if known) or text."""
-
-    kind: str  # "url" | "html" | "text"
-    value: str | bytes
-    title: str = ""
-    url: str | None = None
-
-    @property
-    def label(self) -> str:
-        """How progress messages name it: the link, or the opening words of the text."""
-        if self.kind == "url":
-            return str(self.value)
-        text = (
-            self.value.decode("utf-8", "replace") if isinstance(self.value, bytes) else self.value
-        )
-        words = " ".join(text.split()[:8])
-        return self.title or (f"“{words}…”" if words else "your text")
 
 
 class Services(SharingMixin, DigestMixin):
@@ -82,6 +62,11 @@ class Services(SharingMixin, DigestMixin):
         if self.cli:
             return Store(self.redis, "pd:cli:")
         return Store.for_team(self.redis, team or "local")
+
+    @cached_property
+    def post_client(self):
+        """Digest posting never re-sends blindly after a dropped connection (ARCHITECTURE §3)."""
+        return make_client(self.settings, retry_connection_errors=False)
 
     @cached_property
     def taxonomy(self) -> Taxonomy:
@@ -141,25 +126,18 @@ class Services(SharingMixin, DigestMixin):
     def source_key(source: Source) -> str:
         """Articles are keyed by canonical URL, pasted text by its content hash."""
         if source.kind == "url":
-            return digest_key("u", canonical_url(str(source.value)))
-        value = (
-            source.value
-            if isinstance(source.value, str)
-            else source.value.decode("utf-8", "replace")
-        )
-        return digest_key("t", value)
+            return digest_key("u", canonical_url(source.text))
+        return digest_key("t", source.text)
 
     def _article(self, source: Source, store: Store | None, notes: list[str]) -> Article:
         if source.kind == "text":
-            value = source.value
-            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-            return Article(text=text, title=source.title, url=source.url)
+            return Article(text=source.text, title=source.title, url=source.url)
         if source.kind == "html":
             body = source.value.encode() if isinstance(source.value, str) else source.value
             article = extract_article(body, source.url)
             article.title = source.title or article.title
             return article
-        url = canonical_url(str(source.value))
+        url = canonical_url(source.text)
         page_key = digest_key("u", url)
         page = _fail_open(store, notes, lambda s: s.cached_page(page_key))
         if page is not None:

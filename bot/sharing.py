@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.store import StoreError
+from bot.slack_client import slack_error
+from bot.sources import Source
+from bot.store import StoreError, fail_open
 from digests import reply
 from digests.commands import HELP, Command, parse_topic_phrases
 from digests.errors import InputError
@@ -23,7 +25,7 @@ from digests.triggers import AUTO_MODES, message_sources
 from digests.urls import canonical_url, find_urls
 
 if TYPE_CHECKING:
-    from bot.services import Services, Source
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +42,6 @@ SLACK_HINTS = {
     "ratelimited": "Slack asked me to slow down; try again in a minute.",
     "invalid_auth": "My Slack token is not valid; ask an admin to reinstall the app.",
 }
-
-
-def _slack_error(exc: SlackApiError) -> str:
-    return (
-        str(exc.response.get("error", "unknown_error"))
-        if exc.response is not None
-        else "unknown_error"
-    )
 
 
 class SharingMixin:
@@ -91,8 +85,6 @@ class SharingMixin:
                 ),
             )
             return
-        from bot.services import Source
-
         for kind, value in sources:
             self.share(
                 client,
@@ -123,8 +115,8 @@ class SharingMixin:
         except StoreError:
             existing = None
         if existing is not None and existing.thread_ts:
-            article = _quiet(lambda: store.get_article(akey)) or {}
-            _quiet(lambda: store.add_share(channel, akey, user=user, message_ts=message_ts))
+            article = fail_open(lambda: store.get_article(akey)) or {}
+            fail_open(lambda: store.add_share(channel, akey, user=user, message_ts=message_ts))
             self._post(
                 client,
                 channel,
@@ -161,6 +153,8 @@ class SharingMixin:
     ) -> bool:
         if store is None:
             return False
+        if fail_open(lambda: store.was_deleted(channel, message_ts)):
+            return True  # the message was deleted while we summarized: keep nothing
         record = {
             k: result.get(k)
             for k in (
@@ -230,7 +224,7 @@ class SharingMixin:
             )
             return resp["ts"]
         except SlackApiError as exc:
-            log.error("chat.postMessage failed in %s: %s", channel, _slack_error(exc))
+            log.error("chat.postMessage failed in %s: %s", channel, slack_error(exc))
             return None
 
     def _update(
@@ -239,13 +233,13 @@ class SharingMixin:
         try:
             client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
         except SlackApiError as exc:
-            log.error("chat.update failed in %s: %s", channel, _slack_error(exc))
+            log.error("chat.update failed in %s: %s", channel, slack_error(exc))
 
     def _permalink(self, client: WebClient, channel: str, ts: str) -> str:
         try:
             return client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
         except SlackApiError as exc:
-            log.warning("chat.getPermalink failed in %s: %s", channel, _slack_error(exc))
+            log.warning("chat.getPermalink failed in %s: %s", channel, slack_error(exc))
             return ""
 
     # -- /digest commands -----------------------------------------------------------------------
@@ -289,18 +283,19 @@ class SharingMixin:
                 text="I can't reach my storage right now, so nothing was changed. Try again in a minute."
             )
         except SlackApiError as exc:
-            error = _slack_error(exc)
+            error = slack_error(exc)
             log.error(
                 "/digest %s: Slack error %s (team %s channel %s)", cmd.name, error, team, channel
             )
             respond(text=SLACK_HINTS.get(error, f"Slack said `{error}`; try again later."))
+        except Exception:
+            log.exception("/digest %s failed (team %s channel %s)", cmd.name, team, channel)
+            respond(text="Something went wrong on my side; try again later.")
 
     def cmd_help(self, cmd: Command, *, respond: Callable, **_) -> None:
         respond(text=HELP)
 
     def cmd_summarize(self: Services, cmd: Command, *, respond: Callable, team: str, **_) -> None:
-        from bot.services import Source
-
         urls = find_urls(cmd.rest)
         source = Source("url", urls[0]) if urls else Source("text", cmd.rest)
         try:
@@ -315,20 +310,11 @@ class SharingMixin:
         self: Services, cmd: Command, *, respond: Callable, team: str, channel: str, **_
     ) -> None:
         topic = cmd.args[0].lower() if cmd.args else None
-        store = self.store_for(team)
         now = time.time()
-        shares = store.shares_between(channel, now - RECENT_DAYS * 86400, now + 1, limit=200)
-        articles = store.get_articles([s.akey for s in shares])
-        items = []
-        for share, article in zip(shares, articles, strict=True):
-            if not article:
-                continue
-            if topic and topic not in {t["topic"] for t in article.get("topics", [])}:
-                continue
-            items.append({**article, "permalink": share.permalink})
-            if len(items) == 15:
-                break
-        respond(text=reply.recent_message(items, topic))
+        items = self.shared_items(team, channel, now - RECENT_DAYS * 86400, now + 1, limit=200)
+        if topic:
+            items = [item for item in items if topic in {t.topic for t in item.topics}]
+        respond(text=reply.recent_message(items[:15], topic))
 
     def cmd_forget(
         self: Services,
@@ -343,8 +329,6 @@ class SharingMixin:
         urls = find_urls(cmd.rest)
         if not urls:
             raise InputError("empty", "Give me the link to forget: `/digest forget <link>`.")
-        from bot.services import Source
-
         akey = self.source_key(Source("url", urls[0]))
         if self.store_for(team).forget(channel, akey):
             respond(
@@ -429,16 +413,14 @@ class SharingMixin:
                 "not_admin", "Only the digest admins of this workspace can change that."
             )
 
-    def _audit(self, client: WebClient, channel: str, text: str) -> None:
-        """Every settings change is announced in the channel (who did what)."""
+    def _audit(self, client: WebClient, channel: str, text: str) -> str | None:
+        """Every settings change is announced in the channel (who did what).
+
+        Returns Slack's error code when the line could not be posted (e.g. ``not_in_channel``).
+        """
         try:
             client.chat_postMessage(channel=channel, text=text)
+            return None
         except SlackApiError as exc:
-            log.warning("audit line not posted in %s: %s", channel, _slack_error(exc))
-
-
-def _quiet(op: Callable):
-    try:
-        return op()
-    except StoreError:
-        return None
+            log.warning("audit line not posted in %s: %s", channel, slack_error(exc))
+            return slack_error(exc)

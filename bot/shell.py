@@ -13,6 +13,7 @@ import json
 import secrets
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -21,7 +22,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings
 from bot.fakeslack import TEAM_ID, Call, FakeSlack
-from bot.runtime import build, with_overrides
+from bot.runtime import build
 from bot.work import TrackingExecutor
 
 CHANNEL = "C0SHELL"
@@ -63,7 +64,7 @@ class Shell:
         self.out = out or sys.stdout
         self.fake = FakeSlack().start()
         self.secret = secrets.token_hex(16)
-        self.settings = with_overrides(
+        self.settings = replace(
             settings,
             slack_bot_token="xoxb-local-shell",
             slack_signing_secret=self.secret,
@@ -79,7 +80,7 @@ class Shell:
         if clock:
             from bot.clock import start_background_clock
 
-            self.clock = start_background_clock(self.settings, self.services)
+            self.clock = start_background_clock(self.settings, self.services, teams=[TEAM_ID])
 
     # -- output ---------------------------------------------------------------------------------
 

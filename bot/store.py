@@ -15,12 +15,11 @@ durable (no TTL; pruned by ``prune``)
   P ch:{c}:share:{akey}            HASH thread_ts, permalink, shared_at
   P ch:{c}:sharers:{akey}          HASH message ts -> user id (one field per sharing message)
   P topics                         HASH topic id -> JSON list of the workspace's own phrases
-  P ch:{c}:settings                HASH auto, schedule (JSON), last_digest
+  P ch:{c}:settings                HASH auto (and the digest fields of ``bot.ledger``)
   P ch:{c}:msg:{ts}                SET of akeys a message shared (for deletions)
-  P schedules                      HASH channel -> schedule (JSON)
-  P ledger:{c}:{slot}              HASH state, owner, claimed_at, plan (JSON), try:{i}, part:{i}
-lease (TTL, renewed while held)
-  P lock:{c}                       the channel's posting lock
+  P ch:{c}:msgs                    ZSET message ts -> time (so pruning finds old msg sets)
+  P ch:{c}:deleted:{ts}            (TTL) a deleted message, so a summary in flight isn't saved
+Schedules, digest ledgers and the posting lock: see ``bot.ledger``.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,15 @@ log = logging.getLogger(__name__)
 
 StoreError = redis.RedisError
 DAY = 86_400
+
+
+def fail_open(op: Callable[[], Any], default: Any = None) -> Any:
+    """Run a storage call whose failure must not stop the user's request (caches, dedup)."""
+    try:
+        return op()
+    except StoreError as exc:
+        log.warning("storage unavailable, carrying on without it: %s", exc)
+        return default
 
 
 def connect(url: str, *, timeout: float = 0.5) -> redis.Redis:
@@ -208,32 +217,24 @@ class Store:
         pipe.hset(self.k("ch", channel, "sharers", akey), message_ts, user)
         pipe.sadd(self.k("channels"), channel)
         pipe.zadd(self.k("articles"), {akey: now})
-        added = pipe.execute()[0]
-        self._remember_message(channel, message_ts, akey)
-        return bool(added)
-
-    def set_thread(self, channel: str, akey: str, thread_ts: str, permalink: str = "") -> None:
-        """Where the bot's reply for this share lives (known only after posting)."""
-        mapping = {"thread_ts": thread_ts}
-        if permalink:
-            mapping["permalink"] = permalink
-        self.r.hset(self.k("ch", channel, "share", akey), mapping=mapping)
-
-    def _remember_message(self, channel: str, message_ts: str, akey: str) -> None:
-        self.r.sadd(self.k("ch", channel, "msg", message_ts), akey)
+        pipe.sadd(self.k("ch", channel, "msg", message_ts), akey)
+        pipe.zadd(self.k("ch", channel, "msgs"), {message_ts: now})
+        return bool(pipe.execute()[0])
 
     def remove_message(self, channel: str, message_ts: str) -> list[str]:
-        """A deleted Slack message takes its shares with it; returns the akeys dropped entirely."""
-        key = self.k("ch", channel, "msg", message_ts)
-        dropped = []
-        for akey in sorted(self.r.smembers(key)):
-            sharers_key = self.k("ch", channel, "sharers", akey)
-            self.r.hdel(sharers_key, message_ts)
-            if not self.r.hlen(sharers_key):
-                self.forget(channel, akey)
-                dropped.append(akey)
-        self.r.delete(key)
-        return dropped
+        """A deleted Slack message takes its shares with it; returns the akeys dropped entirely.
+
+        Atomic (one script), so a concurrent share of the same article is never wiped; a marker
+        tells a summary still in progress for this message not to save it.
+        """
+        dropped = self.r.eval(
+            _REMOVE_MESSAGE, 1, self.k("ch", channel, "msg", message_ts), self.k("ch", channel, ""),
+            message_ts, DELETED_MARK_SECONDS,
+        )  # fmt: skip
+        return sorted(dropped)
+
+    def was_deleted(self, channel: str, message_ts: str) -> bool:
+        return bool(self.r.exists(self.k("ch", channel, "deleted", message_ts)))
 
     def forget(self, channel: str, akey: str) -> bool:
         """Remove an article's share from one channel; True when there was one."""
@@ -268,10 +269,10 @@ class Store:
             old = self.r.zrangebyscore(self.k("ch", channel, "shares"), "-inf", f"({cutoff}")
             for akey in old:
                 removed += self.forget(channel, akey)
-            for key in self.r.scan_iter(match=self.k("ch", channel, "msg", "*"), count=500):
-                akeys = self.r.smembers(key)
-                if not any(self.r.zscore(self.k("ch", channel, "shares"), a) for a in akeys):
-                    self.r.delete(key)
+            messages = self.k("ch", channel, "msgs")
+            for ts in self.r.zrangebyscore(messages, "-inf", f"({cutoff}"):
+                self.r.delete(self.k("ch", channel, "msg", ts))
+                self.r.zrem(messages, ts)
         old_articles = self.r.zrangebyscore(self.k("articles"), "-inf", f"({cutoff}")
         for akey in old_articles:
             self.r.delete(self.k("article", akey))
@@ -280,105 +281,23 @@ class Store:
         return removed
 
 
-_RENEW = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-  return redis.call('pexpire', KEYS[1], ARGV[2])
+DELETED_MARK_SECONDS = 3600
+# KEYS[1]: the message's akey set; ARGV: the channel's key prefix, the message ts, marker TTL.
+_REMOVE_MESSAGE = """
+local prefix = ARGV[1]
+local ts = ARGV[2]
+redis.call('set', prefix .. 'deleted:' .. ts, '1', 'EX', ARGV[3])
+local dropped = {}
+for _, akey in ipairs(redis.call('smembers', KEYS[1])) do
+  local sharers = prefix .. 'sharers:' .. akey
+  redis.call('hdel', sharers, ts)
+  if redis.call('hlen', sharers) == 0 then
+    redis.call('zrem', prefix .. 'shares', akey)
+    redis.call('del', prefix .. 'share:' .. akey, sharers)
+    table.insert(dropped, akey)
+  end
 end
-return 0
+redis.call('del', KEYS[1])
+redis.call('zrem', prefix .. 'msgs', ts)
+return dropped
 """
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-  return redis.call('del', KEYS[1])
-end
-return 0
-"""
-
-
-class ChannelLock:
-    """A per-channel posting lock with a lease: a holder that dies lets the next one in."""
-
-    def __init__(self, store: Store, channel: str, owner: str, lease_ms: int = 60_000) -> None:
-        self.store = store
-        self.key = store.k("lock", channel)
-        self.owner = owner
-        self.lease_ms = lease_ms
-
-    def acquire(self) -> bool:
-        return bool(self.store.r.set(self.key, self.owner, nx=True, px=self.lease_ms))
-
-    def renew(self) -> bool:
-        """Extend the lease; False when it was lost (expired and taken), so stop posting."""
-        return bool(self.store.r.eval(_RENEW, 1, self.key, self.owner, self.lease_ms))
-
-    def release(self) -> None:
-        self.store.r.eval(_RELEASE, 1, self.key, self.owner)
-
-
-class Schedules:
-    """Schedules, the digest ledger and the channel's "last digest" mark, for one workspace."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.r = store.r
-
-    def get(self, channel: str) -> dict | None:
-        raw = self.r.hget(self.store.k("schedules"), channel)
-        return None if raw is None else json.loads(raw)
-
-    def set(self, channel: str, schedule: dict | None) -> None:
-        if schedule is None:
-            self.r.hdel(self.store.k("schedules"), channel)
-        else:
-            self.r.hset(self.store.k("schedules"), channel, json.dumps(schedule))
-
-    def all(self) -> dict[str, dict]:
-        return {c: json.loads(v) for c, v in self.r.hgetall(self.store.k("schedules")).items()}
-
-    def last_digest(self, channel: str) -> float | None:
-        raw = self.store.channel_setting(channel, "last_digest")
-        return None if raw is None else float(raw)
-
-    def set_last_digest(self, channel: str, at: float) -> None:
-        self.store.set_channel_setting(channel, "last_digest", repr(at))
-
-    # -- ledger ---------------------------------------------------------------------------------
-
-    def ledger_key(self, channel: str, slot: str) -> str:
-        return self.store.k("ledger", channel, slot)
-
-    def ledger(self, channel: str, slot: str) -> dict[str, str]:
-        return self.r.hgetall(self.ledger_key(channel, slot))
-
-    def claim(
-        self, channel: str, slot: str, owner: str, plan: dict | None, now: float
-    ) -> dict[str, str]:
-        """Claim a slot (an earlier claimant's plan, if any, wins) and return its ledger."""
-        key = self.ledger_key(channel, slot)
-        pipe = self.r.pipeline(transaction=True)
-        if plan is not None:
-            pipe.hsetnx(key, "plan", json.dumps(plan))
-        pipe.hsetnx(key, "claimed_at", repr(now))
-        pipe.hsetnx(key, "state", "claimed")
-        pipe.hset(key, "owner", owner)
-        pipe.execute()
-        return self.r.hgetall(key)
-
-    def mark_try(self, channel: str, slot: str, part: int) -> None:
-        self.r.hset(self.ledger_key(channel, slot), f"try:{part}", "1")
-
-    def mark_part(self, channel: str, slot: str, part: int, ts: str) -> None:
-        self.r.hset(self.ledger_key(channel, slot), f"part:{part}", ts)
-
-    def mark_done(self, channel: str, slot: str, until: float, now: float) -> None:
-        pipe = self.r.pipeline(transaction=True)
-        pipe.hset(self.ledger_key(channel, slot), mapping={"state": "done", "done_at": repr(now)})
-        pipe.hset(self.store.k("ch", channel, "settings"), "last_digest", repr(until))
-        pipe.execute()
-
-    def prune_ledger(self, before: float) -> int:
-        removed = 0
-        for key in self.r.scan_iter(match=self.store.k("ledger", "*"), count=500):
-            done_at = self.r.hget(key, "done_at")
-            if done_at is not None and float(done_at) < before:
-                removed += self.r.delete(key)
-        return removed

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from digests.models import SharedItem
+
 SECTION_MAX = 3000
 BUSY = "I'm busy right now; try again in a minute."
 CONTEXT_MAX = 2000
@@ -87,16 +89,15 @@ def error_message(message: str) -> tuple[str, list[dict]]:
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, SECTION_MAX)}}]
 
 
-def recent_message(items: list[dict], topic: str | None) -> str:
-    """``/digest recent``: one line per article (title link, tags, age)."""
+def recent_message(items: list[SharedItem], topic: str | None) -> str:
+    """``/digest recent``: one line per article (title link, tags, thread)."""
     if not items:
         scope = f" about `{topic}`" if topic else ""
         return f"Nothing shared in this channel{scope} in the last 30 days."
     lines = [f"*Recently shared here{f' — {escape(topic)}' if topic else ''}:*"]
     for item in items:
-        tags = ", ".join(escape(t["label"]) for t in item.get("topics", [])[:3])
-        thread = f" · <{item['permalink']}|thread>" if item.get("permalink") else ""
-        lines.append(
-            f"• {link(item.get('url'), item.get('title') or 'Untitled')}{' — ' + tags if tags else ''}{thread}"
-        )
+        tags = ", ".join(escape(t.label) for t in item.topics[:3])
+        thread = f" · <{item.permalink}|thread>" if item.permalink else ""
+        title = link(item.url, item.title or "Untitled")
+        lines.append(f"• {title}{' — ' + tags if tags else ''}{thread}")
     return _clip("\n".join(lines), SECTION_MAX)

@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from slack_bolt import App
+from slack_sdk.errors import SlackApiError
 
 from digests.reply import BUSY, error_message
 
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
 _IGNORED_SUBTYPES = {"bot_message", "message_changed", "channel_join", "channel_leave",
-                     "channel_topic", "channel_purpose", "channel_name", "thread_broadcast_join"}  # fmt: skip
+                     "channel_topic", "channel_purpose", "channel_name"}  # fmt: skip
 
 
 def on_message(event: dict, body: dict, client, context) -> None:
     """Links or article-like text in a channel message get a summary in thread."""
     services = context["services"]
     subtype = event.get("subtype")
-    if subtype == "message_deleted":
-        previous = event.get("previous_message") or {}
-        ts = event.get("deleted_ts") or previous.get("ts")
-        if ts:
-            services.pool.submit(
-                lambda: services.on_message_deleted(
-                    team=context.team_id or "", channel=event["channel"], ts=ts
-                ),
-                context="message_deleted",
-            )
+    deleted_ts = _deleted_ts(event)
+    if deleted_ts:
+        services.pool.submit(
+            lambda: services.on_message_deleted(
+                team=context.team_id or "", channel=event["channel"], ts=deleted_ts
+            ),
+            context="message deleted",
+        )
         return
     if subtype in _IGNORED_SUBTYPES or event.get("bot_id"):
         return
@@ -34,6 +34,17 @@ def on_message(event: dict, body: dict, client, context) -> None:
     if context.bot_user_id and f"<@{context.bot_user_id}>" in text:
         return  # the app_mention listener answers this one
     _hand_off(services, event, body, client, context, mention=False)
+
+
+def _deleted_ts(event: dict) -> str | None:
+    """The ts of a deleted message: ``message_deleted``, or a thread parent that became a
+    tombstone (every shared message is a parent: the bot replied in its thread)."""
+    if event.get("subtype") == "message_deleted":
+        return event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
+    message = event.get("message") or {}
+    if event.get("subtype") == "message_changed" and message.get("subtype") == "tombstone":
+        return message.get("ts")
+    return None
 
 
 def on_mention(event: dict, body: dict, client, context) -> None:
@@ -62,9 +73,13 @@ def _hand_off(services, event: dict, body: dict, client, context, *, mention: bo
 
     if not services.pool.submit(work, context=f"message in {channel}"):
         reply_text, blocks = error_message(BUSY)
-        client.chat_postMessage(
-            channel=channel, thread_ts=event.get("thread_ts") or ts, text=reply_text, blocks=blocks
-        )
+        with contextlib.suppress(SlackApiError):
+            client.chat_postMessage(
+                channel=channel,
+                thread_ts=event.get("thread_ts") or ts,
+                text=reply_text,
+                blocks=blocks,
+            )
 
 
 def register(app: App) -> None:

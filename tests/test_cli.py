@@ -65,6 +65,7 @@ def test_stdin_and_html_files_work(tmp_path):
         (["summarize", "-", "--method", "kl"], SAMPLE.read_text(), "lexrank"),
         (["summarize", "ftp://example.org/x"], None, "http"),
         (["summarize", "/no/such/file.txt"], None, "No such file"),
+        (["summarize", "/no/such/batch.jsonl", "--jsonl"], None, "No such file"),
     ],
 )
 def test_bad_input_exits_2_with_one_friendly_line(args, stdin, message):
@@ -85,13 +86,15 @@ def test_jsonl_goes_on_after_bad_lines_and_exits_0(tmp_path):
         json.dumps({"id": "c", "text": ""}),
         json.dumps({"id": "d", "url": "http://10.0.0.1/x"}),
         json.dumps({"id": "e", "text": SAMPLE.read_text(), "sentences": 2, "method": "lead"}),
+        json.dumps({"id": "f", "text": SAMPLE.read_text(), "sentences": "lots"}),
     ]
     batch = tmp_path / "batch.jsonl"
     batch.write_text("\n".join(lines) + "\n")
     out = run(["summarize", str(batch), "--jsonl", "--jobs", "2"])
     assert out.returncode == 0, out.stderr
     results = [json.loads(line) for line in out.stdout.splitlines()]
-    assert [r["id"] for r in results] == ["a", 2, "c", "d", "e"]
+    assert [r["id"] for r in results] == ["a", 2, "c", "d", "e", "f"]
+    assert results[5]["code"] == "bad_option"
     assert results[0]["summary"] and results[4]["summary"] == results[0]["summary"][:2]
     assert results[4]["method"] == "lead"
     assert [r.get("code") for r in results[1:4]] == ["bad_json", "empty", "private_address"]

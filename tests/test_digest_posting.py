@@ -14,8 +14,8 @@ import pytest
 
 from bot.app import make_client
 from bot.digesting import EVENT_TYPE
+from bot.ledger import ChannelLock, Schedules
 from bot.services import Services
-from bot.store import ChannelLock, Schedules
 from digests.render import check_blocks
 from digests.schedule import Schedule, latest_due_slot
 from tests.slack_harness import Harness
@@ -43,11 +43,17 @@ def client(h):
     return make_client(h.settings, retry_connection_errors=False)
 
 
+WORDS = ("harbor", "wheat", "lithium", "satellite", "vaccine", "pension", "railway", "copper",
+         "tariff", "drone", "soybean", "refinery", "shipyard", "battery", "uranium", "cotton")  # fmt: skip
+
+
 def share(h, n: int, when: float, topic: str = "export_controls", title: str | None = None) -> str:
+    """A stored share whose title shares no words with any other n (so no two cluster)."""
     store = h.services.store_for(TEAM)
     akey = f"u{n:05d}"
+    distinct = " ".join(f"{WORDS[(n + i) % len(WORDS)]}{n}" for i in range(3))
     store.save_article(akey, {
-        "title": title or f"Story number {n} about {topic} and unrelated word{n}",
+        "title": title or f"Story number {n} {distinct}",
         "url": f"https://news{n % 5}.example/a/{n}", "site": f"News {n % 5}",
         "summary": [f"Sentence one of story {n} word{n} zeta{n}.", "Second sentence."],
         "topics": [{"topic": topic, "label": topic.title(), "score": 0.9, "evidence": [topic]}],
@@ -103,7 +109,7 @@ def seed_week(h, count: int = 6) -> None:
 def test_a_due_slot_posts_a_parent_and_one_reply_per_topic(h):
     schedule(h, changed_at=MONDAY - 10 * 86400)
     seed_week(h)
-    outcome = h.services.sweep(lambda team: client(h), now=MONDAY + 60)
+    outcome = h.services.sweep(now=MONDAY + 60)
     assert outcome == {f"{TEAM}/{CHANNEL}/2026-03-02T09:00": "posted"}
     posts = digest_posts(h)
     assert len(posts) == 4  # parent + export_controls, sanctions, tariffs
@@ -111,7 +117,7 @@ def test_a_due_slot_posts_a_parent_and_one_reply_per_topic(h):
     assert parent["thread_ts"] is None and all(p["thread_ts"] == parent["ts"] for p in posts[1:])
     assert all(check_blocks(p["blocks"]) == [] for p in posts)
     # a second sweep in the same slot finds it done
-    assert h.services.sweep(lambda team: client(h), now=MONDAY + 90) == {
+    assert h.services.sweep(now=MONDAY + 90) == {
         f"{TEAM}/{CHANNEL}/2026-03-02T09:00": "done_before"
     }
     assert len(digest_posts(h)) == 4
@@ -125,7 +131,7 @@ def test_two_clocks_on_the_same_slot_post_once(h):
 
     def run(svc):
         barrier.wait()
-        svc.sweep(lambda team: client(h), now=MONDAY + 60)
+        svc.sweep(now=MONDAY + 60)
 
     threads = [threading.Thread(target=run, args=(svc,)) for svc in clocks]
     for t in threads:
@@ -133,7 +139,7 @@ def test_two_clocks_on_the_same_slot_post_once(h):
     for t in threads:
         t.join()
     for svc in clocks:  # whoever was "busy" tries again on its next sweep
-        svc.sweep(lambda team: client(h), now=MONDAY + 90)
+        svc.sweep(now=MONDAY + 90)
     counts = parts_of(h)
     assert counts and all(n == 1 for n in counts.values()), counts
     assert len(counts) == 4
@@ -147,14 +153,14 @@ def test_death_after_claim_before_posting_is_finished_once_by_the_next_claimant(
         ChannelLock, "release", lambda self: None
     )  # a dead process releases nothing
     with pytest.raises(Died):
-        h.services.sweep(lambda team: client(h), now=MONDAY + 60)
+        h.services.sweep(now=MONDAY + 60)
     assert digest_posts(h) == []
     # while the lease lives, nobody else posts
-    assert another_process(h).sweep(lambda team: client(h), now=MONDAY + 90) == {
+    assert another_process(h).sweep(now=MONDAY + 90) == {
         f"{TEAM}/{CHANNEL}/2026-03-02T09:00": "busy"
     }
     expire_lock(h)
-    another_process(h).sweep(lambda team: client(h), now=MONDAY + 120)
+    another_process(h).sweep(now=MONDAY + 120)
     counts = parts_of(h)
     assert len(counts) == 4 and all(n == 1 for n in counts.values())
 
@@ -165,10 +171,10 @@ def test_death_after_slack_accepted_a_part_before_marking_it_does_not_repost_it(
     monkeypatch.setattr(Schedules, "mark_part", _die_once(Schedules.mark_part, after=1))
     monkeypatch.setattr(ChannelLock, "release", lambda self: None)
     with pytest.raises(Died):
-        h.services.sweep(lambda team: client(h), now=MONDAY + 60)
+        h.services.sweep(now=MONDAY + 60)
     assert len(digest_posts(h)) == 2  # parent marked; part 1 reached Slack, unmarked
     expire_lock(h)
-    another_process(h).sweep(lambda team: client(h), now=MONDAY + 120)
+    another_process(h).sweep(now=MONDAY + 120)
     counts = parts_of(h)
     assert len(counts) == 4 and all(n == 1 for n in counts.values()), counts
     assert h.fake.calls_to("conversations.replies")  # it looked before re-posting
@@ -178,9 +184,9 @@ def test_a_connection_dropped_after_slack_took_the_post_makes_no_duplicate(h):
     schedule(h, changed_at=MONDAY - 10 * 86400)
     seed_week(h)
     h.fake.fail("chat.postMessage", drop_after_accept=True)
-    first = h.services.sweep(lambda team: client(h), now=MONDAY + 60)
+    first = h.services.sweep(now=MONDAY + 60)
     assert first[f"{TEAM}/{CHANNEL}/2026-03-02T09:00"] == "failed"
-    h.services.sweep(lambda team: client(h), now=MONDAY + 90)
+    h.services.sweep(now=MONDAY + 90)
     counts = parts_of(h)
     assert len(counts) == 4 and all(n == 1 for n in counts.values()), counts
     assert h.fake.calls_to("conversations.history")
@@ -190,8 +196,8 @@ def test_a_500_mid_digest_is_not_retried_blindly(h):
     schedule(h, changed_at=MONDAY - 10 * 86400)
     seed_week(h)
     h.fake.fail("chat.postMessage", status=500, skip=2)
-    h.services.sweep(lambda team: client(h), now=MONDAY + 60)
-    h.services.sweep(lambda team: client(h), now=MONDAY + 90)
+    h.services.sweep(now=MONDAY + 60)
+    h.services.sweep(now=MONDAY + 90)
     counts = parts_of(h)
     assert len(counts) == 4 and all(n == 1 for n in counts.values()), counts
 
@@ -200,12 +206,7 @@ def test_429_mid_digest_waits_and_posts_no_duplicate(h):
     schedule(h, changed_at=MONDAY - 10 * 86400)
     seed_week(h)
     h.fake.fail("chat.postMessage", status=429, retry_after=1, skip=1)
-    assert (
-        h.services.sweep(lambda team: client(h), now=MONDAY + 60)[
-            f"{TEAM}/{CHANNEL}/2026-03-02T09:00"
-        ]
-        == "posted"
-    )
+    assert h.services.sweep(now=MONDAY + 60)[f"{TEAM}/{CHANNEL}/2026-03-02T09:00"] == "posted"
     counts = parts_of(h)
     assert len(counts) == 4 and all(n == 1 for n in counts.values()), counts
 
@@ -214,18 +215,18 @@ def test_a_schedule_created_mid_week_does_not_post_at_once(h):
     wednesday = MONDAY + 2 * 86400
     schedule(h, changed_at=wednesday)
     seed_week(h)
-    assert h.services.sweep(lambda team: client(h), now=wednesday + 30) == {}
+    assert h.services.sweep(now=wednesday + 30) == {}
     assert digest_posts(h) == []
     # the next Monday posts
-    assert h.services.sweep(lambda team: client(h), now=MONDAY + 7 * 86400 + 30)
+    assert h.services.sweep(now=MONDAY + 7 * 86400 + 30)
 
 
 def test_downtime_across_slots_posts_the_latest_slot_once(h):
     schedule(h, changed_at=MONDAY - 30 * 86400)
     seed_week(h)
     later = MONDAY + 21 * 86400 + 3600  # three weekly slots missed
-    h.services.sweep(lambda team: client(h), now=later)
-    h.services.sweep(lambda team: client(h), now=later + 30)
+    h.services.sweep(now=later)
+    h.services.sweep(now=later + 30)
     slots = {slot for slot, _ in parts_of(h)}
     assert slots == {"2026-03-23T09:00"}
 
@@ -248,12 +249,12 @@ def test_digest_now_racing_a_slot_never_posts_an_item_twice(h):
                                user="U1", respond=lambda **kw: responses.append(kw["text"]))  # fmt: skip
 
     threads = [threading.Thread(target=run_now),
-               threading.Thread(target=lambda: other.sweep(lambda team: client(h), now=now))]  # fmt: skip
+               threading.Thread(target=lambda: other.sweep(now=now))]  # fmt: skip
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    other.sweep(lambda team: client(h), now=now + 30)
+    other.sweep(now=now + 30)
     seen = Counter()
     for post in digest_posts(h):
         text = str(post["blocks"])
@@ -267,19 +268,19 @@ def test_redis_down_at_a_slot_skips_and_posts_when_back(h, dead_redis):
     schedule(h, changed_at=MONDAY - 10 * 86400)
     seed_week(h)
     down = Services(h.settings, dead_redis, pool=h.pool)
-    assert down.sweep(lambda team: client(h), now=MONDAY + 60) == {}
+    assert down.sweep(now=MONDAY + 60) == {}
     assert digest_posts(h) == []
-    h.services.sweep(lambda team: client(h), now=MONDAY + 90)
+    h.services.sweep(now=MONDAY + 90)
     assert len(digest_posts(h)) == 4
 
 
 def test_empty_period_posts_a_note_or_nothing_as_chosen(h):
     schedule(h, changed_at=MONDAY - 10 * 86400, empty="note")
-    h.services.sweep(lambda team: client(h), now=MONDAY + 60)
+    h.services.sweep(now=MONDAY + 60)
     (note,) = digest_posts(h)
     assert "othing" in note["text"]
     schedule(h, changed_at=MONDAY - 10 * 86400, empty="skip")
-    h.services.sweep(lambda team: client(h), now=MONDAY + 7 * 86400 + 60)
+    h.services.sweep(now=MONDAY + 7 * 86400 + 60)
     assert len(digest_posts(h)) == 1
 
 
@@ -287,7 +288,7 @@ def test_a_long_digest_is_split_within_block_kit_limits(h):
     schedule(h, changed_at=MONDAY - 10 * 86400)
     for n in range(300):
         share(h, n, MONDAY - 5 * 86400 + n * 60, topic=["export_controls", "sanctions"][n % 2])
-    h.services.sweep(lambda team: client(h), now=MONDAY + 60)
+    h.services.sweep(now=MONDAY + 60)
     posts = digest_posts(h)
     assert len(posts) > 3
     assert all(check_blocks(p["blocks"]) == [] for p in posts)
@@ -316,14 +317,14 @@ def test_a_simulated_year_with_restarts_posts_each_slot_exactly_once(h, monkeypa
         if slot and ledger.get("state") != "done" and rng.random() < 0.3:  # a crash mid-post
             monkeypatch.setattr(Schedules, "mark_part", _die_once(Schedules.mark_part))
             try:  # dies if this sweep had something to post
-                clock.sweep(lambda team: client(h), now=now)
+                clock.sweep(now=now)
             except Died:
                 crashes += 1
             monkeypatch.undo()
             monkeypatch.setattr(ChannelLock, "release", lambda self: None)
             expire_lock(h)
         else:
-            clock.sweep(lambda team: client(h), now=now)
+            clock.sweep(now=now)
             expire_lock(h)  # release is disabled; the lease "expires" between sweeps
         if slot is not None:
             expected_slots.add(slot.name)
@@ -345,3 +346,120 @@ def _die_once(original, after: int = 0):
         return original(self, *args, **kwargs)
 
     return wrapper
+
+
+# -- review findings: each once a real way to double-post or lose a digest ----------------------
+
+
+def test_the_shell_clock_never_touches_other_workspaces(h):
+    schedule(h, changed_at=MONDAY - 10 * 86400)
+    seed_week(h)
+    assert h.services.sweep(now=MONDAY + 60, teams=["TSHELL"]) == {}
+    assert digest_posts(h) == []
+    assert Schedules(h.services.store_for(TEAM)).last_digest(CHANNEL) is None
+
+
+def test_the_last_digest_mark_never_moves_back(h):
+    now = time.time()
+    local = datetime.fromtimestamp(now - 120, NY)
+    sched = schedule(
+        h, changed_at=now - 3 * 86400, kind="daily", weekday=None, time=f"{local:%H:%M}"
+    )
+    slot = latest_due_slot(sched, now)
+    for n in range(4):
+        share(h, n, slot.at - 3600 + n * 60)
+    respond = []
+    from digests.commands import parse_command
+
+    h.services.run_command(parse_command("now"), client=client(h), team=TEAM, channel=CHANNEL,
+                           user="U1", respond=lambda **kw: respond.append(kw["text"]))  # fmt: skip
+    mark = Schedules(h.services.store_for(TEAM)).last_digest(CHANNEL)
+    assert mark >= now
+    assert h.services.sweep(now=now)[f"{TEAM}/{CHANNEL}/{slot.name}"] == "skipped_empty"
+    assert Schedules(h.services.store_for(TEAM)).last_digest(CHANNEL) == mark
+    # the next day's slot does not repeat what `/digest now` posted
+    h.services.sweep(now=slot.at + 86400 + 60)
+    stories = Counter(
+        n for p in digest_posts(h) for n in range(4) if f"Story number {n} " in str(p["blocks"])
+    )
+    assert all(v == 1 for v in stories.values()) and len(stories) == 4
+
+
+def test_an_unfinished_slot_is_finished_before_digest_now_plans_anew(h):
+    schedule(h, changed_at=MONDAY - 10 * 86400)
+    seed_week(h)
+    h.fake.fail("chat.postMessage", status=500, skip=1)
+    assert h.services.sweep(now=MONDAY + 60)[f"{TEAM}/{CHANNEL}/2026-03-02T09:00"] == "failed"
+    from digests.commands import parse_command
+
+    answers = []
+    h.services.run_command(parse_command("now"), client=client(h), team=TEAM, channel=CHANNEL,
+                           user="U1", respond=lambda **kw: answers.append(kw["text"]))  # fmt: skip
+    h.services.sweep(now=MONDAY + 600)
+    stories = Counter(
+        n for p in digest_posts(h) for n in range(6) if f"Story number {n} " in str(p["blocks"])
+    )
+    assert len(stories) == 6 and all(v == 1 for v in stories.values()), stories
+    assert all(n == 1 for n in parts_of(h).values())
+
+
+def test_digest_now_does_not_resend_after_a_dropped_connection(h):
+    share(h, 1, time.time() - 3600)
+    h.fake.fail("chat.postMessage", drop_after_accept=True)
+    from digests.commands import parse_command
+
+    answers = []
+    h.services.run_command(parse_command("now"), client=client(h), team=TEAM, channel=CHANNEL,
+                           user="U1", respond=lambda **kw: answers.append(kw["text"]))  # fmt: skip
+    assert "retry" in answers[-1]
+    # the clock finishes the open `now` slot (the channel has no schedule) without a duplicate
+    h.services.sweep(now=time.time() + 3600)
+    assert len(digest_posts(h)) == 2 and all(n == 1 for n in parts_of(h).values())
+
+
+def test_the_lease_is_renewed_while_held_and_lost_when_taken(h):
+    from bot.ledger import ChannelLock
+
+    store = h.services.store_for(TEAM)
+    lock = ChannelLock(store, CHANNEL, "a", lease_ms=300)
+    assert lock.acquire()
+    time.sleep(0.8)  # well past one lease: the heartbeat kept it
+    assert not ChannelLock(store, CHANNEL, "b", lease_ms=300).acquire()
+    expire_lock(h)
+    assert ChannelLock(store, CHANNEL, "b", lease_ms=300).acquire()
+    time.sleep(0.3)
+    assert lock.lost
+    lock.release()  # releasing a lost lock does not free the new holder's
+    assert not ChannelLock(store, CHANNEL, "c", lease_ms=300).acquire()
+
+
+def test_a_definitive_refusal_backs_off_then_gives_up_and_items_roll_over(h):
+    from bot.ledger import MAX_ATTEMPTS
+
+    schedule(h, changed_at=MONDAY - 10 * 86400)
+    seed_week(h)
+    h.fake.fail("chat.postMessage", error="not_in_channel", times=MAX_ATTEMPTS)
+    now, statuses = MONDAY + 60, []
+    for _ in range(80):
+        statuses.append(h.services.sweep(now=now)[f"{TEAM}/{CHANNEL}/2026-03-02T09:00"])
+        now += 30
+    assert statuses.count("failed") == MAX_ATTEMPTS and "backoff" in statuses
+    assert not h.fake.calls_to("conversations.history")  # refusals need no history lookup
+    assert digest_posts(h) == []
+    h.services.sweep(now=MONDAY + 7 * 86400 + 60)  # next week: the items come along
+    text = " ".join(str(p["blocks"]) for p in digest_posts(h))
+    assert all(f"Story number {n} " in text for n in range(6))
+
+
+def test_a_broken_schedule_record_does_not_stop_other_channels(h):
+    store = h.services.store_for(TEAM)
+    store.r.hset(
+        store.k("schedules"),
+        "CBROKEN",
+        '{"kind": "weekly", "time": "09:00", "tz": "Nowhere/Land", "weekday": 0}',
+    )
+    schedule(h, changed_at=MONDAY - 10 * 86400)
+    seed_week(h)
+    outcomes = h.services.sweep(now=MONDAY + 60)
+    assert outcomes[f"{TEAM}/CBROKEN"] == "error"
+    assert outcomes[f"{TEAM}/{CHANNEL}/2026-03-02T09:00"] == "posted"

@@ -321,3 +321,37 @@ def test_preview_shows_the_next_digest_only_to_the_user(h, site):
     answer = h.fake.calls_to("response_url")[-1].params["text"]
     assert "Chip curbs widen (prev)" in answer
     assert len(h.replies()) == posted_before  # nothing posted in the channel
+
+
+def test_deleting_a_thread_parent_tombstone_removes_the_share(h, site):
+    h.message(f"<{site.url('tomb')}>", ts="1700000000.000950")
+    h.settle()
+    store = h.services.store_for("T0LOCAL")
+    assert len(store.shares_between(CHANNEL, 0, time.time() + 10)) == 1
+    h.message("", subtype="message_changed",
+              message={"type": "message", "subtype": "tombstone", "ts": "1700000000.000950",
+                       "text": "This message was deleted."})  # fmt: skip
+    h.settle()
+    assert store.shares_between(CHANNEL, 0, time.time() + 10) == []
+
+
+def test_a_message_deleted_while_being_summarized_is_not_saved(h, site):
+    site.gate = threading.Event()
+    h.message(f"<{site.url('gone')}>", ts="1700000000.000960")
+    h.executor.wait_idle(10)
+    h.message("", subtype="message_deleted", deleted_ts="1700000000.000960")
+    h.executor.wait_idle(10)
+    time.sleep(0.2)
+    site.gate.set()
+    h.settle()
+    assert h.services.store_for("T0LOCAL").shares_between(CHANNEL, 0, time.time() + 10) == []
+
+
+def test_an_unexpected_error_in_a_command_still_answers(h, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(type(h.services), "cmd_recent", boom)
+    h.command("recent")
+    h.settle()
+    assert "went wrong" in h.fake.calls_to("response_url")[-1].params["text"]
