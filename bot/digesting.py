@@ -23,6 +23,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.ledger import MAX_ATTEMPTS, ChannelLock, Schedules
+from bot.sharing import Invocation
 from bot.slack_client import slack_error
 from bot.store import DAY, StoreError
 from digests.commands import Command
@@ -386,49 +387,44 @@ class DigestMixin:
         raw = Schedules(self.store_for(team)).get(channel)
         return Schedule.from_dict(raw) if raw else None
 
-    def cmd_schedule(
-        self: Services,
-        cmd: Command,
-        *,
-        client: WebClient,
-        respond: Callable,
-        team: str,
-        channel: str,
-        user: str,
-    ) -> None:
+    def cmd_schedule(self: Services, cmd: Command, ctx: Invocation) -> None:
         now = time.time()
-        current = self.channel_schedule(team, channel)
+        current = self.channel_schedule(ctx.team, ctx.channel)
         if not cmd.args:
             if current is None:
-                respond(
+                ctx.respond(
                     text="No digest is scheduled here. Try `/digest schedule weekly mon 09:00`."
                 )
             else:
-                respond(text=f"Digest here: {describe(current, now)}.")
+                ctx.respond(text=f"Digest here: {describe(current, now)}.")
             return
-        self._require_admin(user)
-        schedules = Schedules(self.store_for(team))
+        self._require_admin(ctx.user)
+        schedules = Schedules(self.store_for(ctx.team))
         if cmd.args[0].lower() == "off":
-            schedules.set(channel, None)
+            schedules.set(ctx.channel, None)
             self._audit(
-                client, channel, f"<@{user}> turned off the scheduled digest for this channel."
+                ctx.client,
+                ctx.channel,
+                f"<@{ctx.user}> turned off the scheduled digest for this channel.",
             )
-            respond(
+            ctx.respond(
                 text="Scheduled digest turned off."
                 if current
                 else "There was no schedule; nothing changed."
             )
             return
-        taxonomy = self.taxonomy_for(team)
-        schedule = parse_schedule(cmd.rest, self._user_tz(client, user), taxonomy.ids(), now)
+        taxonomy = self.taxonomy_for(ctx.team)
+        schedule = parse_schedule(
+            cmd.rest, self._user_tz(ctx.client, ctx.user), taxonomy.ids(), now
+        )
         text = describe(schedule, now)
-        error = self._audit(client, channel, f"<@{user}> scheduled the digest: {text}.")
+        error = self._audit(ctx.client, ctx.channel, f"<@{ctx.user}> scheduled the digest: {text}.")
         if error in ("not_in_channel", "channel_not_found"):
-            respond(text="I can't post in this channel, so a digest couldn't be delivered here. "
+            ctx.respond(text="I can't post in this channel, so a digest couldn't be delivered here. "
                          "Invite me (`/invite @Policy Digest`), then schedule again.")  # fmt: skip
             return
-        schedules.set(channel, schedule.to_dict())
-        respond(text=f"Scheduled: {text}.")
+        schedules.set(ctx.channel, schedule.to_dict())
+        ctx.respond(text=f"Scheduled: {text}.")
 
     def _user_tz(self, client: WebClient, user: str) -> str:
         """The invoking user's Slack timezone (``users:read``), UTC if Slack won't say."""
@@ -438,31 +434,29 @@ class DigestMixin:
             log.warning("no timezone for %s, using UTC: %s", user, exc)
             return "UTC"
 
-    def cmd_preview(
-        self: Services, cmd: Command, *, respond: Callable, team: str, channel: str, **_
-    ) -> None:
+    def cmd_preview(self: Services, cmd: Command, ctx: Invocation) -> None:
         now = time.time()
-        schedule = self.channel_schedule(team, channel)
-        digest = self.build_channel_digest(team, channel, until=now, schedule=schedule)
+        schedule = self.channel_schedule(ctx.team, ctx.channel)
+        digest = self.build_channel_digest(ctx.team, ctx.channel, until=now, schedule=schedule)
         if digest.total_stories == 0:
-            respond(
+            ctx.respond(
                 text="Nothing has been shared here since the last digest, so the next one is empty."
             )
             return
-        respond(text=render_markdown(digest)[:3900])
+        ctx.respond(text=render_markdown(digest)[:3900])
 
-    def cmd_now(
-        self: Services, cmd: Command, *, respond: Callable, team: str, channel: str, user: str, **_
-    ) -> None:
+    def cmd_now(self: Services, cmd: Command, ctx: Invocation) -> None:
         now = time.time()
-        schedule = self.channel_schedule(team, channel)
+        schedule = self.channel_schedule(ctx.team, ctx.channel)
 
         def plan():
-            digest = self.build_channel_digest(team, channel, until=now, schedule=schedule)
+            digest = self.build_channel_digest(ctx.team, ctx.channel, until=now, schedule=schedule)
             parts = [] if digest.empty else self._render_parts(digest, None)  # empty: tell only you
             return _plan(parts, digest.period_start, now, digest.total_stories)
 
-        outcome = self.post_slot(team, channel, f"{NOW_SLOT_PREFIX}{int(now)}-{user}", plan)
+        outcome = self.post_slot(
+            ctx.team, ctx.channel, f"{NOW_SLOT_PREFIX}{int(now)}-{ctx.user}", plan
+        )
         messages = {
             "posted": f"Posted the digest ({outcome.items} stories); the next one starts from here.",
             "skipped_empty": "Nothing new has been shared here since the last digest.",
@@ -471,7 +465,7 @@ class DigestMixin:
             "failed": "Slack did not take the digest; I'll retry the missing part shortly.",
             "lost_lease": "Posting was interrupted; the clock will finish it shortly.",
         }
-        respond(text=messages.get(outcome.status, f"Digest: {outcome.status}."))
+        ctx.respond(text=messages.get(outcome.status, f"Digest: {outcome.status}."))
 
     def digest_for_cli(
         self: Services, team: str, channel: str, since: float | None, fmt: str

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
@@ -42,6 +43,17 @@ SLACK_HINTS = {
     "ratelimited": "Slack asked me to slow down; try again in a minute.",
     "invalid_auth": "My Slack token is not valid; ask an admin to reinstall the app.",
 }
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Who ran a ``/digest`` command, where, and how to answer them."""
+
+    client: WebClient
+    respond: Callable
+    team: str
+    channel: str
+    user: str
 
 
 class SharingMixin:
@@ -268,7 +280,7 @@ class SharingMixin:
         """Everything ``/digest`` does after the ack; answers go to ``respond`` (ephemeral)."""
         try:
             handler = getattr(self, f"cmd_{cmd.name}")
-            handler(cmd, client=client, respond=respond, team=team, channel=channel, user=user)
+            handler(cmd, Invocation(client, respond, team, channel, user))
         except InputError as exc:
             respond(text=exc.message)
         except StoreError as exc:
@@ -292,87 +304,66 @@ class SharingMixin:
             log.exception("/digest %s failed (team %s channel %s)", cmd.name, team, channel)
             respond(text="Something went wrong on my side; try again later.")
 
-    def cmd_help(self, cmd: Command, *, respond: Callable, **_) -> None:
-        respond(text=HELP)
+    def cmd_help(self: Services, cmd: Command, ctx: Invocation) -> None:
+        ctx.respond(text=HELP)
 
-    def cmd_summarize(self: Services, cmd: Command, *, respond: Callable, team: str, **_) -> None:
+    def cmd_summarize(self: Services, cmd: Command, ctx: Invocation) -> None:
         urls = find_urls(cmd.rest)
         source = Source("url", urls[0]) if urls else Source("text", cmd.rest)
         try:
-            result = self.summarize(source, sentences=cmd.sentences, method=cmd.method, team=team)
+            result = self.summarize(
+                source, sentences=cmd.sentences, method=cmd.method, team=ctx.team
+            )
         except InputError as exc:
-            respond(text=f":warning: {exc.message}")
+            ctx.respond(text=f":warning: {exc.message}")
             return
         text, blocks = reply.summary_message(result)
-        respond(text=text, blocks=blocks)
+        ctx.respond(text=text, blocks=blocks)
 
-    def cmd_recent(
-        self: Services, cmd: Command, *, respond: Callable, team: str, channel: str, **_
-    ) -> None:
+    def cmd_recent(self: Services, cmd: Command, ctx: Invocation) -> None:
         topic = cmd.args[0].lower() if cmd.args else None
         now = time.time()
-        items = self.shared_items(team, channel, now - RECENT_DAYS * 86400, now + 1, limit=200)
+        items = self.shared_items(
+            ctx.team, ctx.channel, now - RECENT_DAYS * 86400, now + 1, limit=200
+        )
         if topic:
             items = [item for item in items if topic in {t.topic for t in item.topics}]
-        respond(text=reply.recent_message(items[:15], topic))
+        ctx.respond(text=reply.recent_message(items[:15], topic))
 
-    def cmd_forget(
-        self: Services,
-        cmd: Command,
-        *,
-        client: WebClient,
-        respond: Callable,
-        team: str,
-        channel: str,
-        user: str,
-    ) -> None:
+    def cmd_forget(self: Services, cmd: Command, ctx: Invocation) -> None:
         urls = find_urls(cmd.rest)
         if not urls:
             raise InputError("empty", "Give me the link to forget: `/digest forget <link>`.")
         akey = self.source_key(Source("url", urls[0]))
-        if self.store_for(team).forget(channel, akey):
-            respond(
+        if self.store_for(ctx.team).forget(ctx.channel, akey):
+            ctx.respond(
                 text=f"Forgot {canonical_url(urls[0])} in this channel: it won't be in digests."
             )
         else:
-            respond(text="That link wasn't shared in this channel, so there was nothing to forget.")
+            ctx.respond(
+                text="That link wasn't shared in this channel, so there was nothing to forget."
+            )
 
-    def cmd_auto(
-        self: Services,
-        cmd: Command,
-        *,
-        client: WebClient,
-        respond: Callable,
-        team: str,
-        channel: str,
-        user: str,
-    ) -> None:
+    def cmd_auto(self: Services, cmd: Command, ctx: Invocation) -> None:
         mode = cmd.args[0].lower() if cmd.args else ""
         if mode not in AUTO_MODES:
-            respond(
-                text=f"This channel is on `auto {self.auto_mode(team, channel)}`. "
+            ctx.respond(
+                text=f"This channel is on `auto {self.auto_mode(ctx.team, ctx.channel)}`. "
                 "Choose `/digest auto links`, `all` (links and pasted articles) or `off`."
             )
             return
-        self._require_admin(user)
-        self.store_for(team).set_channel_setting(channel, "auto", mode)
-        self._audit(client, channel, f"<@{user}> set `/digest auto {mode}` for this channel.")
-        respond(text=f"Done: `auto {mode}`.")
+        self._require_admin(ctx.user)
+        self.store_for(ctx.team).set_channel_setting(ctx.channel, "auto", mode)
+        self._audit(
+            ctx.client, ctx.channel, f"<@{ctx.user}> set `/digest auto {mode}` for this channel."
+        )
+        ctx.respond(text=f"Done: `auto {mode}`.")
 
-    def cmd_topics(
-        self: Services,
-        cmd: Command,
-        *,
-        client: WebClient,
-        respond: Callable,
-        team: str,
-        channel: str,
-        user: str,
-    ) -> None:
+    def cmd_topics(self: Services, cmd: Command, ctx: Invocation) -> None:
         action = cmd.args[0].lower() if cmd.args else ""
-        store = self.store_for(team)
+        store = self.store_for(ctx.team)
         if action == "add":
-            self._require_admin(user)
+            self._require_admin(ctx.user)
             topic, phrases = parse_topic_phrases(
                 cmd.rest.split(None, 1)[1] if len(cmd.args) > 1 else ""
             )
@@ -381,23 +372,27 @@ class SharingMixin:
             store.set_team_topic(topic, merged)
             quoted = ", ".join(f"“{p}”" for p in phrases)
             self._audit(
-                client, channel, f"<@{user}> added {quoted} to topic `{topic}` for this workspace."
+                ctx.client,
+                ctx.channel,
+                f"<@{ctx.user}> added {quoted} to topic `{topic}` for this workspace.",
             )
-            respond(text=f"Topic `{topic}` now also matches {quoted}.")
+            ctx.respond(text=f"Topic `{topic}` now also matches {quoted}.")
             return
         if action == "remove":
-            self._require_admin(user)
+            self._require_admin(ctx.user)
             topic = cmd.args[1].lower() if len(cmd.args) > 1 else ""
             if topic not in store.team_topics():
-                respond(text=f"`{topic or '?'}` has no phrases added by this workspace.")
+                ctx.respond(text=f"`{topic or '?'}` has no phrases added by this workspace.")
                 return
             store.set_team_topic(topic, None)
             self._audit(
-                client, channel, f"<@{user}> removed this workspace's phrases for topic `{topic}`."
+                ctx.client,
+                ctx.channel,
+                f"<@{ctx.user}> removed this workspace's phrases for topic `{topic}`.",
             )
-            respond(text=f"Removed this workspace's phrases for `{topic}`.")
+            ctx.respond(text=f"Removed this workspace's phrases for `{topic}`.")
             return
-        taxonomy = self.taxonomy_for(team)
+        taxonomy = self.taxonomy_for(ctx.team)
         extra = store.team_topics() if store else {}
         lines = ["*Topics I tag* (id — label — a few phrases):"]
         for tid in taxonomy.ids():
@@ -405,7 +400,7 @@ class SharingMixin:
             sample = ", ".join(cue.text.rstrip("*") for cue in topic.phrases[:4])
             mine = f" _(+{len(extra[tid])} added here)_" if tid in extra else ""
             lines.append(f"• `{tid}` — {reply.escape(topic.label)} — {reply.escape(sample)}{mine}")
-        respond(text="\n".join(lines))
+        ctx.respond(text="\n".join(lines))
 
     def _require_admin(self: Services, user: str) -> None:
         if not self.is_admin(user):
