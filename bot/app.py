@@ -10,7 +10,7 @@ from slack_bolt import App
 from bot.config import Settings
 from bot.services import Services
 from bot.slack_client import make_client
-from handlers import commands, messages
+from handlers import commands, messages, reactions
 
 log = logging.getLogger(__name__)
 
@@ -37,4 +37,5 @@ def create_app(
 
     messages.register(app)
     commands.register(app)
+    reactions.register(app)
     return app

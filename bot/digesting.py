@@ -92,6 +92,7 @@ class DigestMixin:
                     url=article.get("url"),
                     site=article.get("site"),
                     permalink=share.permalink or None,
+                    reactions=share.reactions,
                 )
             )
         return items

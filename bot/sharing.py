@@ -59,6 +59,8 @@ class Invocation:
 class SharingMixin:
     """Flows for messages, mentions and the ``/digest`` commands that don't build digests."""
 
+    clock: Callable[[], float] = staticmethod(time.time)  # rate-limit windows; tests pin it
+
     # -- messages and mentions ------------------------------------------------------------------
 
     def on_message(
@@ -126,7 +128,7 @@ class SharingMixin:
             existing = store.get_share(channel, akey) if store else None
         except StoreError:
             existing = None
-        if existing is not None and existing.thread_ts:
+        if existing is not None and existing.reply_ts:
             article = fail_open(lambda: store.get_article(akey)) or {}
             fail_open(lambda: store.add_share(channel, akey, user=user, message_ts=message_ts))
             self._post(
@@ -189,7 +191,7 @@ class SharingMixin:
                 akey,
                 user=user,
                 message_ts=message_ts,
-                thread_ts=reply_ts,
+                reply_ts=reply_ts,
                 permalink=permalink,
             )
             return True
@@ -208,15 +210,19 @@ class SharingMixin:
         if dropped:
             log.info("deleted message %s in %s removed %d share(s)", ts, channel, len(dropped))
 
+    def on_reaction(self: Services, *, team: str, channel: str, ts: str, delta: int) -> None:
+        """Reactions on the bot's summary replies rank stories in the digest."""
+        fail_open(lambda: self.store_for(team).count_reaction(channel, ts, delta))
+
     def _within_limits(self: Services, team: str, channel: str, user: str, count: int) -> bool:
         store = self.store_for(team)
         if store is None:
             return True
+        now = self.clock()
         try:
-            ok_user = all(
-                store.hit("user", user, USER_LIMIT[0], USER_LIMIT[1]) for _ in range(count)
-            )
-            return ok_user and store.hit("channel", channel, CHANNEL_LIMIT[0], CHANNEL_LIMIT[1])
+            ok_user = store.hit("user", user, *USER_LIMIT, amount=count, now=now)
+            ok_channel = store.hit("channel", channel, *CHANNEL_LIMIT, amount=count, now=now)
+            return ok_user and ok_channel
         except StoreError:
             return True  # rate limiting fails open, like the other caches
 

@@ -12,7 +12,9 @@ durable (no TTL; pruned by ``prune``)
   P articles                       ZSET akey -> last time it was saved or shared
   P channels                       SET of channels with shares
   P ch:{c}:shares                  ZSET akey -> first time shared in the channel
-  P ch:{c}:share:{akey}            HASH thread_ts, permalink, shared_at
+  P ch:{c}:share:{akey}            HASH reply_ts (the bot's summary reply), permalink, shared_at,
+                                   reactions (on that reply)
+  P ch:{c}:replies                 HASH reply ts -> akey (to count reactions on replies)
   P ch:{c}:sharers:{akey}          HASH message ts -> user id (one field per sharing message)
   P topics                         HASH topic id -> JSON list of the workspace's own phrases
   P ch:{c}:settings                HASH auto (and the digest fields of ``bot.ledger``)
@@ -74,9 +76,10 @@ class Share:
 
     akey: str
     shared_at: float
-    thread_ts: str = ""
+    reply_ts: str = ""  # the bot's summary reply in the thread of the first share
     permalink: str = ""
     sharers: dict[str, str] | None = None  # message ts -> user id
+    reactions: int = 0
 
     @property
     def users(self) -> list[str]:
@@ -129,13 +132,20 @@ class Store:
         return bool(self.r.set(self.k("event", event_id), "1", nx=True, ex=ttl))
 
     def hit(
-        self, scope: str, ident: str, limit: int, window: int, now: float | None = None
+        self,
+        scope: str,
+        ident: str,
+        limit: int,
+        window: int,
+        *,
+        amount: int = 1,
+        now: float | None = None,
     ) -> bool:
-        """Count one use in a fixed window; False once ``limit`` is exceeded."""
+        """Count ``amount`` uses in a fixed window; False once ``limit`` is exceeded."""
         now = time.time() if now is None else now
         key = self.k("rate", scope, ident, str(int(now // window)))
         pipe = self.r.pipeline(transaction=True)
-        pipe.incr(key)
+        pipe.incrby(key, amount)
         pipe.expire(key, window * 2)
         return pipe.execute()[0] <= limit
 
@@ -188,9 +198,10 @@ class Store:
         return Share(
             akey=akey,
             shared_at=float(first),
-            thread_ts=info.get("thread_ts", ""),
+            reply_ts=info.get("reply_ts", ""),
             permalink=info.get("permalink", ""),
             sharers=sharers,
+            reactions=max(0, int(info.get("reactions", 0))),
         )
 
     def add_share(
@@ -200,7 +211,7 @@ class Store:
         *,
         user: str,
         message_ts: str,
-        thread_ts: str = "",
+        reply_ts: str = "",
         permalink: str = "",
         now: float | None = None,
     ) -> bool:
@@ -210,8 +221,9 @@ class Store:
         pipe.zadd(self.k("ch", channel, "shares"), {akey: now}, nx=True)
         share_key = self.k("ch", channel, "share", akey)
         pipe.hsetnx(share_key, "shared_at", str(now))
-        if thread_ts:
-            pipe.hsetnx(share_key, "thread_ts", thread_ts)
+        if reply_ts:
+            pipe.hsetnx(share_key, "reply_ts", reply_ts)
+            pipe.hsetnx(self.k("ch", channel, "replies"), reply_ts, akey)
         if permalink:
             pipe.hsetnx(share_key, "permalink", permalink)
         pipe.hset(self.k("ch", channel, "sharers", akey), message_ts, user)
@@ -243,6 +255,14 @@ class Store:
         pipe.delete(self.k("ch", channel, "share", akey))
         pipe.delete(self.k("ch", channel, "sharers", akey))
         return bool(pipe.execute()[0])
+
+    def count_reaction(self, channel: str, reply_ts: str, delta: int) -> bool:
+        """A reaction added (+1) or removed (-1) on one of the bot's summary replies."""
+        akey = self.r.hget(self.k("ch", channel, "replies"), reply_ts)
+        if akey is None or self.r.zscore(self.k("ch", channel, "shares"), akey) is None:
+            return False
+        self.r.hincrby(self.k("ch", channel, "share", akey), "reactions", delta)
+        return True
 
     def shares_between(
         self, channel: str, since: float, until: float, limit: int | None = None

@@ -283,6 +283,7 @@ def test_rate_limited_web_api_calls_are_retried_after_retry_after(h, site):
 
 
 def test_one_user_flooding_links_is_slowed_down(h, site):
+    h.services.clock = lambda: 1_700_000_010.0  # all in one rate-limit window
     links = " ".join(f"<{site.url(f'f{i}')}>" for i in range(5))
     for n in range(3):  # 15 links in a minute: over the per-user limit of 10
         h.message(links, user="UFLOOD", ts=f"1700000100.{n:06d}")
@@ -355,3 +356,26 @@ def test_an_unexpected_error_in_a_command_still_answers(h, monkeypatch):
     h.command("recent")
     h.settle()
     assert "went wrong" in h.fake.calls_to("response_url")[-1].params["text"]
+
+
+def test_reactions_on_the_bots_summary_rank_the_story_in_the_digest(h, site):
+    h.message(f"<{site.url('liked')}>", ts="1700000000.000970")
+    h.settle()
+    (reply,) = h.replies()
+    for user in ("U1", "U2"):
+        h.dispatch(h.event_body("", type="reaction_added", user=user, reaction="eyes",
+                                item={"type": "message", "channel": CHANNEL, "ts": reply["ts"]},
+                                item_user="UBOT"))  # fmt: skip
+    h.dispatch(
+        h.event_body(
+            "",
+            type="reaction_added",
+            user="U3",
+            reaction="eyes",
+            item={"type": "message", "channel": CHANNEL, "ts": "1700000000.000970"},
+            item_user="U1",
+        )
+    )  # a reaction on the user's own message: not ours
+    h.settle()
+    (item,) = h.services.shared_items("T0LOCAL", CHANNEL, 0, time.time() + 10)
+    assert item.reactions == 2

@@ -23,7 +23,7 @@ def test_caches_carry_ttls_and_durable_records_do_not(store, redis_client):
     store.cache_page("u1", {"text": "x"}, ttl=60)
     assert store.first_delivery("Ev1")
     store.save_article("u1", {"title": "A"})
-    store.add_share("C1", "u1", user="U1", message_ts="1.0", thread_ts="1.0")
+    store.add_share("C1", "u1", user="U1", message_ts="1.0", reply_ts="1.0")
     for key in redis_client.keys("*"):
         ttl = redis_client.ttl(key)
         if any(part in key for part in (":result:", ":page:", ":event:")):
@@ -45,11 +45,11 @@ def test_event_dedup_marks_first_delivery_only(store):
 
 
 def test_share_twice_is_one_share_with_two_sharers(store):
-    assert store.add_share("C1", "u1", user="U1", message_ts="1.0", thread_ts="1.0", now=100)
-    assert not store.add_share("C1", "u1", user="U2", message_ts="2.0", thread_ts="2.0", now=200)
+    assert store.add_share("C1", "u1", user="U1", message_ts="1.0", reply_ts="1.0", now=100)
+    assert not store.add_share("C1", "u1", user="U2", message_ts="2.0", reply_ts="2.0", now=200)
     share = store.get_share("C1", "u1")
     assert share.shared_at == 100
-    assert share.thread_ts == "1.0"  # the first thread stays the article's thread
+    assert share.reply_ts == "1.0"  # the first reply stays the article's thread
     assert share.users == ["U1", "U2"]
     assert store.get_share("C2", "u1") is None  # never visible from another channel
 
@@ -96,3 +96,14 @@ def test_prune_drops_records_older_than_retention(store):
 def test_redis_down_raises_store_error_quickly(dead_redis):
     with pytest.raises(StoreError):
         Store.for_team(dead_redis, "T1").cached_result("t", "lead", 3)
+
+
+def test_reactions_on_the_bots_reply_are_counted_for_that_share(store):
+    store.add_share("C1", "u1", user="U1", message_ts="1.0", reply_ts="1.5", now=100)
+    assert store.count_reaction("C1", "1.5", +1) and store.count_reaction("C1", "1.5", +1)
+    assert store.count_reaction("C1", "1.5", -1)
+    assert not store.count_reaction("C1", "9.9", +1)  # not one of our replies
+    assert not store.count_reaction("C2", "1.5", +1)  # another channel's message
+    assert store.get_share("C1", "u1").reactions == 1
+    store.forget("C1", "u1")
+    assert not store.count_reaction("C1", "1.5", +1)
