@@ -39,10 +39,10 @@ for _i, _name in enumerate(WEEKDAY_NAMES):
         _DAY_ALIASES[_alias] = _i
 _DAY_ALIASES.update({"tues": 1, "weds": 2, "thur": 3, "thurs": 3})
 
-EXAMPLES = (
-    "`/digest schedule weekly mon 09:00 America/New_York` or "
-    "`/digest schedule daily 08:30 Europe/Brussels weekdays topics:export_controls,sanctions`"
-)
+EXAMPLES = {
+    "weekly": "`/digest schedule weekly mon 09:00 America/New_York`",
+    "daily": "`/digest schedule daily 08:30 Europe/Brussels weekdays topics:export_controls`",
+}
 _TIME_RE = re.compile(r"^(\d{1,2})(?::(\d{2}))?(am|pm)?$")
 # How far to look for a slot: a weekly slot always lies within 7 local days of any instant;
 # one extra day covers a slot pushed past midnight by a DST gap.
@@ -61,6 +61,17 @@ class Schedule:
     topics: tuple[str, ...] = ()  # empty = all topics
     empty: str = "note"  # "note" | "skip"
     changed_at: float = 0.0  # Unix seconds of the last change
+
+    def __post_init__(self) -> None:
+        # A malformed record would otherwise never run, silently; fail where it is built.
+        if self.kind not in ("weekly", "daily"):
+            raise ValueError(f"schedule kind must be weekly or daily, not {self.kind!r}")
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", self.time):
+            raise ValueError(f"schedule time must be HH:MM, not {self.time!r}")
+        if self.kind == "weekly" and self.weekday not in range(7):
+            raise ValueError(f"weekly schedules need a weekday 0..6, not {self.weekday!r}")
+        if self.empty not in ("note", "skip"):
+            raise ValueError(f"empty must be note or skip, not {self.empty!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form for the store."""
@@ -104,8 +115,9 @@ class Slot:
 # Parsing
 
 
-def _bad(message: str) -> InputError:
-    return InputError("bad_schedule", f"{message} For example: {EXAMPLES}.")
+def _bad(message: str, kind: str = "weekly") -> InputError:
+    example = EXAMPLES.get(kind, EXAMPLES["weekly"])
+    return InputError("bad_schedule", f"{message} For example: {example}")
 
 
 @lru_cache(maxsize=1)
@@ -164,6 +176,10 @@ def parse_schedule(
         got = f"“{tokens[0]}” is not a schedule kind." if tokens else "Say how often."
         raise _bad(f"{got} Use `weekly <day> <HH:MM>` or `daily <HH:MM>`.")
     kind = tokens[0].lower()
+
+    def bad(message: str) -> InputError:
+        return _bad(message, kind)
+
     known = {t.lower() for t in known_topics}
     hhmm: str | None = None
     weekday: int | None = None
@@ -176,53 +192,56 @@ def parse_schedule(
         low = token.lower()
         if low.startswith(("topics:", "topic:")):
             if topics is not None:
-                raise _bad("Give `topics:` only once, with ids separated by commas.")
-            topics = _parse_topics(low.split(":", 1)[1], known)
+                raise bad("Give `topics:` only once, with ids separated by commas.")
+            topics = _parse_topics(low.split(":", 1)[1], known, kind)
         elif low.startswith("empty:"):
             value = low.split(":", 1)[1]
             if value not in ("note", "skip") or empty is not None:
-                raise _bad(
+                raise bad(
                     "`empty:` takes `note` (post a short 'nothing shared' note) or `skip` "
                     "(post nothing), once."
                 )
             empty = value
         elif (parsed := _parse_time(low)) is not None:
             if hhmm is not None:
-                raise _bad(f"Give one time only (got {hhmm} and {token}).")
+                raise bad(f"Give one time only (got {hhmm} and {token}).")
             hhmm = parsed
         elif low in _DAY_ALIASES:
             if kind != "weekly":
-                raise _bad(
+                raise bad(
                     f"“{token}” is a day, but daily schedules run every day "
                     "(add `weekdays` for Monday to Friday)."
                 )
             if weekday is not None:
-                raise _bad("Give one day only; for several days use `daily ... weekdays`.")
+                raise bad("Give one day only; for several days use `daily ... weekdays`.")
             weekday = _DAY_ALIASES[low]
         elif low in ("weekdays", "weekday", "weekdays-only", "workdays"):
             if kind != "daily":
-                raise _bad("`weekdays` applies to daily schedules only.")
+                raise bad("`weekdays` applies to daily schedules only.")
             weekdays_only = True
-        elif (zone := _zone(token)) is not None:
+        elif "/" in token or low in ("utc", "gmt") or _zone(token) is not None:
+            zone = _zone(token) if ("/" in token or low in ("utc", "gmt")) else None
+            if zone is None:
+                # Bare legacy names such as EST or CET exist in tzdata but ignore the DST rules
+                # people mean by them, so ask for a region/city name instead.
+                raise bad(
+                    f"“{token}” is not a timezone I can use: give an IANA name such as "
+                    "`America/New_York`, `Europe/Brussels` or `UTC`."
+                )
             if tz_name is not None:
-                raise _bad(f"Give one timezone only (got {tz_name} and {token}).")
+                raise bad(f"Give one timezone only (got {tz_name} and {token}).")
             tz_name = zone.key
-        elif "/" in token or low in ("est", "pst", "cet", "bst"):
-            raise _bad(
-                f"“{token}” is not a timezone I know: use an IANA name such as "
-                "`America/New_York`, `Europe/Brussels` or `UTC`."
-            )
         elif ":" in token or token[:1].isdigit():
-            raise _bad(f"“{token}” is not a time: use 24-hour HH:MM such as `09:00` or `17:30`.")
+            raise bad(f"“{token}” is not a time: use 24-hour HH:MM such as `09:00` or `17:30`.")
         elif kind == "weekly" and weekday is None and token.isalpha():
-            raise _bad(f"“{token}” is not a day: use mon, tue, wed, thu, fri, sat or sun.")
+            raise bad(f"“{token}” is not a day: use mon, tue, wed, thu, fri, sat or sun.")
         else:
-            raise _bad(f"I didn't understand “{token}”.")
+            raise bad(f"I didn't understand “{token}”.")
 
     if kind == "weekly" and weekday is None:
-        raise _bad("Weekly schedules need a day (mon, tue, wed, thu, fri, sat or sun).")
+        raise bad("Weekly schedules need a day (mon, tue, wed, thu, fri, sat or sun).")
     if hhmm is None:
-        raise _bad("Say when, as 24-hour HH:MM (e.g. `09:00`).")
+        raise bad("Say when, as 24-hour HH:MM (e.g. `09:00`).")
     if tz_name is None:
         zone = _zone(default_tz or "")
         tz_name = zone.key if zone is not None else "UTC"
@@ -238,16 +257,16 @@ def parse_schedule(
     )
 
 
-def _parse_topics(value: str, known: set[str]) -> tuple[str, ...]:
+def _parse_topics(value: str, known: set[str], kind: str) -> tuple[str, ...]:
     ids = [t.strip() for t in value.split(",") if t.strip()]
     if not ids:
-        raise _bad("`topics:` needs at least one topic id, e.g. `topics:export_controls`.")
+        raise _bad("`topics:` needs at least one topic id, e.g. `topics:export_controls`.", kind)
     if ids == ["all"]:
         return ()
     unknown = [t for t in ids if t not in known]
     if unknown:
         listing = ", ".join(sorted(known)) or "(none defined)"
-        raise _bad(f"Unknown topic “{unknown[0]}”; known topics: {listing}.")
+        raise _bad(f"Unknown topic “{unknown[0]}”; known topics: {listing}.", kind)
     return tuple(dict.fromkeys(ids))
 
 
@@ -261,9 +280,11 @@ def _runs_on(schedule: Schedule, day: date) -> bool:
     return not (schedule.weekdays_only and day.weekday() >= 5)
 
 
+@lru_cache(maxsize=4096)
 def resolve_local(naive: datetime, tz: tzinfo) -> datetime:
     """The aware instant a local wall time means: fold=0 when it happens twice, and the first
-    valid minute after it when a DST gap skips it."""
+    valid minute after it when a DST gap skips it. Cached: the sweep asks the same few every
+    30 seconds."""
     candidate = naive
     for _ in range(24 * 60):  # gaps are an hour or less in practice; the bound is a safety net
         aware = candidate.replace(tzinfo=tz, fold=0)
@@ -355,6 +376,10 @@ def describe(schedule: Schedule, now: float) -> str:
     return f"{text}; next: {format_local(local)}"
 
 
-def format_local(local: datetime) -> str:
-    """Short local date-time such as "Mon 2 Dec 09:00" (no locale dependence)."""
-    return f"{WEEKDAY_NAMES[local.weekday()][:3]} {local.day} {local:%b %H:%M}"
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_local(local: datetime, *, year: bool = False) -> str:
+    """Short local date-time such as "Mon 2 Dec 09:00", independent of the process locale."""
+    day = f"{WEEKDAY_NAMES[local.weekday()][:3]} {local.day} {MONTH_NAMES[local.month - 1]}"
+    return f"{day}{f' {local.year}' if year else ''} {local:%H:%M}"

@@ -1,0 +1,286 @@
+"""Near-duplicate story clustering: same event from several outlets together, others apart."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from digests import cluster as cl
+from digests.cluster import cluster_items, normalize_url, tokens
+from digests.models import SharedItem
+
+EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+
+
+def item(key: str, title: str, *summary: str, url: str | None = None) -> SharedItem:
+    return SharedItem(
+        key=key, title=title, summary=list(summary), topics=[], shared_at=0.0, url=url
+    )
+
+
+# Short texts written for these tests: one invented event told by three outlets, a follow-up on
+# the same subject that is a different event, and unrelated news.
+PORT_FEES = [
+    item(
+        "reuters",
+        "US to charge port fees on Chinese-built cargo ships from October",
+        "The US Trade Representative said on Thursday it will charge port fees of $50 per net ton "
+        "on Chinese-built cargo ships docking at American ports from October 14.",
+        "The Section 301 action follows a year-long probe into Chinese shipbuilding dominance.",
+    ),
+    item(
+        "ft",
+        "Washington slaps docking fees on China-built vessels in shipbuilding probe",
+        "American ports will charge Chinese-built cargo ships $50 per net ton from October 14, "
+        "the US Trade Representative announced Thursday.",
+        "The fees conclude a Section 301 investigation of Chinese shipbuilding.",
+    ),
+    item(
+        "blog",
+        "USTR port fees on Chinese ships: what shippers need to know",
+        "From October 14, cargo ships built in China will pay port fees of $50 per net ton at "
+        "US ports under the Section 301 shipbuilding action announced on Thursday.",
+    ),
+]
+OTHERS = [
+    item(
+        "follow-up",
+        "China retaliates with its own port fees on US-linked vessels",
+        "Beijing said on Friday it will levy special port charges on ships owned or operated by "
+        "American companies, in response to Washington's fees.",
+        "The Ministry of Transport said the charges take effect immediately.",
+    ),
+    item(
+        "football",
+        "Fulham snatch late winner against Southampton",
+        "A header in the 88th minute gave Fulham a 2-1 win over Southampton at Craven Cottage.",
+    ),
+    item(
+        "drills",
+        "PLA holds three-day drills around Taiwan",
+        "China's military began three days of exercises around Taiwan on Saturday, with warships "
+        "and fighter jets simulating strikes.",
+    ),
+]
+
+
+def as_sets(groups: list[list[int]]) -> set[frozenset[int]]:
+    return {frozenset(g) for g in groups}
+
+
+def test_same_story_from_different_outlets_is_one_group() -> None:
+    groups = cluster_items(PORT_FEES + OTHERS)
+    assert frozenset({0, 1, 2}) in as_sets(groups)
+
+
+def test_different_stories_stay_apart_even_on_the_same_subject() -> None:
+    groups = cluster_items(PORT_FEES + OTHERS)
+    assert as_sets(groups) == {frozenset({0, 1, 2}), frozenset({3}), frozenset({4}), frozenset({5})}
+
+
+def test_every_index_once_sorted_and_empty_input() -> None:
+    groups = cluster_items(OTHERS + PORT_FEES)
+    flat = [i for g in groups for i in g]
+    assert sorted(flat) == list(range(6))
+    assert all(g == sorted(g) for g in groups)
+    assert [g[0] for g in groups] == sorted(g[0] for g in groups)
+    assert cluster_items([]) == []
+
+
+def test_one_outlets_boilerplate_does_not_merge_its_different_announcements() -> None:
+    boiler = (
+        "Today, the Department of the Treasury's Office of Foreign Assets Control (OFAC) "
+        "sanctioned {what}."
+    )
+    close = (
+        "Treasury will keep using every tool it has to disrupt {goal}, the Under Secretary said."
+    )
+    drones = item(
+        "t1",
+        "Treasury Sanctions Network Supplying Iran's Drone Program",
+        boiler.format(what="six entities in Iran and China that buy engines for Shahed drones"),
+        close.format(goal="Iran's weapons procurement"),
+        url="https://home.treasury.gov/news/press-releases/sb0101",
+    )
+    refinery = item(
+        "t2",
+        "Treasury Sanctions Chinese Refinery Purchasing Iranian Oil",
+        boiler.format(what="a Shandong teapot refinery that processed Iranian crude oil"),
+        close.format(goal="Iran's oil revenue"),
+        url="https://home.treasury.gov/news/press-releases/sb0102",
+    )
+    assert cluster_items([drones, refinery]) == [[0], [1]]
+    # The same release republished by its outlet under a new URL is still one story.
+    update = item("t3", drones.title, *drones.summary, url=drones.url + "-updated")
+    assert cluster_items([drones, refinery, update]) == [[0, 2], [1]]
+
+
+def test_headlines_with_different_figures_are_different_facts() -> None:
+    body = "The Commerce Department added Chinese chip and AI companies to the Entity List."
+    first = item("a", "US adds 12 Chinese firms to Entity List", body, url="https://a.example/1")
+    second = item("b", "US adds 27 Chinese firms to Entity List", body, url="https://b.example/2")
+    same = item(
+        "c", "Commerce puts 12 Chinese companies on Entity List", body, url="https://c.example"
+    )
+    assert cluster_items([first, second]) == [[0], [1]]
+    assert cluster_items([first, same]) == [[0, 1]]
+
+
+def test_identical_keys_and_urls_are_always_together() -> None:
+    items = [
+        item("k1", "Tariff truce agreed in Geneva", url="https://www.example.com/a/?utm_source=x"),
+        item("k2", "Completely different words here", url="https://example.com/a"),
+        item("k1", "Football results from the weekend"),
+        item("k3", "Unrelated chips story", url="https://other.org/b"),
+    ]
+    assert as_sets(cluster_items(items)) == {frozenset({0, 1, 2}), frozenset({3})}
+
+
+def test_normalize_url_and_tokens() -> None:
+    assert normalize_url("https://WWW.Example.com/x/?utm_medium=a&id=3#top") == "example.com/x?id=3"
+    assert normalize_url(None) is None
+    toks = tokens("U.S. sanctions on Nvidia's H20 chips: 45.3% and 1,000 firms")
+    assert toks == ["usa", "sanction", "nvidia", "h20", "chip", "45.3", "1000", "firm"]
+
+
+def test_candidates_come_from_rare_features_not_all_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(7)
+    vocab = [f"w{i}x" for i in range(20_000)]
+    common = ["china", "trade", "policy", "export", "tariff"]
+    items = [
+        item(str(i), " ".join(common + rng.sample(vocab, 8)), " ".join(rng.sample(vocab, 25)))
+        for i in range(800)
+    ]
+    calls = 0
+    real_dot = cl._dot
+
+    def counting(a, b):
+        nonlocal calls
+        calls += 1
+        return real_dot(a, b)
+
+    monkeypatch.setattr(cl, "_dot", counting)
+    groups = cluster_items(items)
+    assert len(groups) == 800  # nothing merged on common words alone
+    assert calls < 800 * 799 / 2 / 10  # far fewer comparisons than all pairs
+
+
+def test_pruned_search_finds_exactly_the_brute_force_pairs() -> None:
+    # Groups of paraphrases over a vocabulary where no word is common enough to hit the cap:
+    # prefix filtering and bound pruning must then lose no pair that reaches the threshold.
+    rng = random.Random(3)
+    vocab = [f"v{i}q" for i in range(3000)]
+    items = []
+    for g in range(40):
+        core = rng.sample(vocab, 10)
+        for k in range(rng.randint(1, 3)):
+            words = rng.sample(core, rng.randint(4, 10)) + rng.sample(vocab, rng.randint(3, 25))
+            rng.shuffle(words)
+            items.append(item(f"{g}-{k}", " ".join(words[:6]), " ".join(words[6:]) + "."))
+    vectors, df = cl._unit_vectors([cl.features(i.title, i.summary) for i in items])
+    assert max(df.values()) <= cl.rare_df_limit(len(items))
+    for threshold in (0.05, 0.1, 0.16, 0.22):
+        found = {(i, j) for _s, i, j in cl.similarity_pairs(vectors, df, threshold)}
+        brute = {
+            (i, j)
+            for i, j in itertools.combinations(range(len(items)), 2)
+            if cl._dot(vectors[i], vectors[j]) >= threshold
+        }
+        assert found == brute and brute
+
+
+# -- measured on the development set ----------------------------------------------------------------
+
+_SENTENCE = re.compile(r"(?<=[.!?])[\"'”’]?\s+(?=[A-Z\"“‘'])")
+
+
+def _lead(text: str, title: str, n: int) -> list[str]:
+    """First ``n`` sentences of at least 8 words (what a cleaned Lead-n summary would hold)."""
+    out: list[str] = []
+    for para in text.split("\n"):
+        para = para.strip()
+        if len(para.split()) < 8 or para == title.strip():
+            continue
+        for sentence in _SENTENCE.split(para):
+            if len(sentence.split()) >= 8 and sentence.strip() != title.strip():
+                out.append(sentence.strip())
+            if len(out) >= n:
+                return out
+    return out
+
+
+def pairwise(groups: list[list[int]], gold: list[str]) -> tuple[float, float]:
+    label = {i: g[0] for g in groups for i in g}
+    tp = fp = fn = 0
+    for i, j in itertools.combinations(range(len(gold)), 2):
+        same, pred = gold[i] == gold[j], label[i] == label[j]
+        tp += same and pred
+        fp += pred and not same
+        fn += same and not pred
+    return tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+
+
+def eval_items(sentences: int) -> tuple[list[SharedItem], list[str]]:
+    """Development articles as shared items (title + first sentences), with their event ids."""
+    rows = [json.loads(line) for line in (EVAL / "topics_policy.jsonl").open(encoding="utf-8")]
+    items = [
+        SharedItem(
+            key=r["id"],
+            title=r["title"],
+            summary=_lead(r["text"], r["title"], sentences),
+            topics=[],
+            shared_at=0.0,
+            url=r["url"],
+        )
+        for r in rows
+    ]
+    return items, [r["event_cluster"] for r in rows]
+
+
+def batch_counts(
+    items: list[SharedItem], gold: list[str], size: int, trials: int, seed: int = 1
+) -> tuple[int, int, int]:
+    """Pairwise (tp, fp, fn) summed over random batches of ``size`` items (every pair when
+    ``size`` is 2): a channel-week holds a handful to a few dozen shares, not the whole set."""
+    rng = random.Random(seed)
+    if size == 2:
+        batches = [list(p) for p in itertools.combinations(range(len(items)), 2)]
+    else:
+        batches = [rng.sample(range(len(items)), size) for _ in range(trials)]
+    tp = fp = fn = 0
+    for idx in batches:
+        label = {i: g[0] for g in cluster_items([items[i] for i in idx]) for i in g}
+        for a, b in itertools.combinations(range(len(idx)), 2):
+            same, pred = gold[idx[a]] == gold[idx[b]], label[a] == label[b]
+            tp += same and pred
+            fp += pred and not same
+            fn += same and not pred
+    return tp, fp, fn
+
+
+needs_eval = pytest.mark.skipif(
+    not (EVAL / "topics_policy.jsonl").exists(), reason="../shared/eval missing"
+)
+
+
+@needs_eval
+@pytest.mark.parametrize("sentences", [2, 3, 4])
+def test_pairwise_precision_recall_on_event_clusters(sentences: int) -> None:
+    items, gold = eval_items(sentences)
+    precision, recall = pairwise(cluster_items(items), gold)
+    assert precision >= 0.95
+    assert recall >= 0.4
+
+
+@needs_eval
+@pytest.mark.parametrize(("size", "trials"), [(2, 0), (6, 150)])
+def test_small_batches_keep_precision_and_recall(size: int, trials: int) -> None:
+    items, gold = eval_items(3)
+    tp, fp, fn = batch_counts(items, gold, size, trials)
+    assert tp / max(tp + fp, 1) >= 0.95
+    assert tp / max(tp + fn, 1) >= 0.5
