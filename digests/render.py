@@ -82,7 +82,8 @@ def _safe_url(url: str | None) -> str | None:
     return url
 
 
-def _link(url: str | None, label: str) -> str:
+def link(url: str | None, label: str) -> str:
+    """``<url|label>`` for Slack, or just the escaped label when the URL is unusable."""
     safe = _safe_url(url)
     return f"<{safe}|{escape(label)}>" if safe else escape(label)
 
@@ -152,14 +153,14 @@ def _labels(digest: Digest) -> dict[str, str]:
 
 def _story_text(story: Story, *, links: bool = True, gist_limit: int = GIST_MAX_CHARS) -> str:
     title = _clip(story.title, TITLE_MAX_CHARS)
-    head = f"*{_link(story.url, title) if links else escape(title)}*"
+    head = f"*{link(story.url, title) if links else escape(title)}*"
     if story.sources:
         head += f" — _{escape(_clip(story.sources[0], 80))}_"
     if story.also:
         shown: Sequence[Link] = story.also[:MAX_ALSO]
         names = [
-            _link(link.url, _clip(link.name, 60)) if links else escape(_clip(link.name, 60))
-            for link in shown
+            link(other.url, _clip(other.name, 60)) if links else escape(_clip(other.name, 60))
+            for other in shown
         ]
         extra = len(story.also) - len(shown)
         head += " · also: " + ", ".join(names) + (f" +{extra} more" if extra > 0 else "")

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 from digests.models import SharedItem
+from digests.render import escape, link
 
 SECTION_MAX = 3000
 BUSY = "I'm busy right now; try again in a minute."
 CONTEXT_MAX = 2000
 
 
-def escape(text: str) -> str:
-    """Slack mrkdwn needs &, < and > escaped in user-provided text."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def link(url: str | None, label: str) -> str:
-    label = escape(label) or "link"
-    return f"<{url}|{label}>" if url else f"*{label}*"
 
 
 def tags_line(topics: list[dict], evidence: bool = True) -> str:
