@@ -51,6 +51,21 @@ class PostOutcome:
     items: int = 0
 
 
+def preview_blocks(parts: list[tuple[str, list[dict]]]) -> tuple[str, list[dict]]:
+    """The digest's parts as one ephemeral message (50 blocks at most; the rest is counted)."""
+    blocks: list[dict] = []
+    for index, (_, part_blocks) in enumerate(parts):
+        if len(blocks) + len(part_blocks) > 49:
+            rest = len(parts) - index
+            note = f"_…and {rest} more section{'s' if rest > 1 else ''} in the posted digest._"
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
+            break
+        if blocks:
+            blocks.append({"type": "divider"})
+        blocks.extend(part_blocks)
+    return f"Preview: {parts[0][0]}", blocks
+
+
 def _plan(parts: list, since: float, until: float, items: int) -> dict:
     """What a slot will post: its rendered parts and the period they cover."""
     return {"parts": [list(p) for p in parts], "since": since, "until": until, "items": items}
@@ -444,7 +459,8 @@ class DigestMixin:
                 text="Nothing has been shared here since the last digest, so the next one is empty."
             )
             return
-        ctx.respond(text=render_markdown(digest)[:3900])
+        text, blocks = preview_blocks(self._render_parts(digest, None))
+        ctx.respond(text=text, blocks=blocks)
 
     def cmd_now(self: Services, cmd: Command, ctx: Invocation) -> None:
         now = time.time()

@@ -14,10 +14,16 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+SHOWN_TAGS = 4
+
+
 def tags_line(topics: list[dict], evidence: bool = True) -> str:
-    """``Export controls (“entity list”, “BIS”) · Tariffs (“Section 301”)`` — why each tag."""
+    """``Export controls (“entity list”, “BIS”) · Tariffs (“Section 301”)`` — why each tag.
+
+    The strongest four are shown; the JSON result and the digest keep them all.
+    """
     parts = []
-    for tag in topics:
+    for tag in topics[:SHOWN_TAGS]:
         part = f"*{escape(tag['label'])}*"
         if evidence and tag.get("evidence"):
             quoted = ", ".join(f"“{escape(e)}”" for e in tag["evidence"][:3])

@@ -463,3 +463,16 @@ def test_a_broken_schedule_record_does_not_stop_other_channels(h):
     outcomes = h.services.sweep(now=MONDAY + 60)
     assert outcomes[f"{TEAM}/CBROKEN"] == "error"
     assert outcomes[f"{TEAM}/{CHANNEL}/2026-03-02T09:00"] == "posted"
+
+
+def test_a_preview_of_a_big_digest_fits_one_message():
+    from bot.digesting import preview_blocks
+
+    section = [{"type": "section", "text": {"type": "mrkdwn", "text": "story"}}] * 12
+    parts = [("Policy digest: 40 stories", section[:2])] + [
+        (f"Topic {i}", section) for i in range(9)
+    ]
+    text, blocks = preview_blocks(parts)
+    assert text == "Preview: Policy digest: 40 stories"
+    assert len(blocks) <= 50 and check_blocks(blocks) == []
+    assert "more sections in the posted digest" in blocks[-1]["elements"][0]["text"]

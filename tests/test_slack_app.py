@@ -319,8 +319,11 @@ def test_preview_shows_the_next_digest_only_to_the_user(h, site):
     posted_before = len(h.replies())
     h.command("preview")
     h.settle()
-    answer = h.fake.calls_to("response_url")[-1].params["text"]
-    assert "Chip curbs widen (prev)" in answer
+    answer = h.fake.calls_to("response_url")[-1].params
+    assert answer["text"].startswith("Preview:")
+    assert (
+        "Chip curbs widen (prev)" in str(answer["blocks"]) and check_blocks(answer["blocks"]) == []
+    )
     assert len(h.replies()) == posted_before  # nothing posted in the channel
 
 
