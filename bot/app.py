@@ -10,7 +10,7 @@ from slack_bolt import App
 from bot.config import Settings
 from bot.services import Services
 from bot.slack_client import make_client
-from handlers import commands, messages, reactions
+from handlers import commands, home, messages, reactions, shortcuts
 
 log = logging.getLogger(__name__)
 
@@ -38,4 +38,6 @@ def create_app(
     messages.register(app)
     commands.register(app)
     reactions.register(app)
+    home.register(app)
+    shortcuts.register(app)
     return app

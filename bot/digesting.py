@@ -25,10 +25,10 @@ from slack_sdk.errors import SlackApiError
 from bot.ledger import MAX_ATTEMPTS, ChannelLock, Schedules
 from bot.sharing import Invocation
 from bot.slack_client import slack_error
-from bot.store import DAY, StoreError
+from bot.store import DAY, StoreError, item_from
 from digests.commands import Command
 from digests.digest import build_digest
-from digests.models import SharedItem, TopicTag
+from digests.models import SharedItem
 from digests.render import digest_to_json, render_blocks, render_empty, render_markdown
 from digests.schedule import Schedule, Slot, describe, latest_due_slot, parse_schedule, period_start
 
@@ -96,20 +96,7 @@ class DigestMixin:
         for share, article in zip(shares, articles, strict=True):
             if not article:
                 continue
-            items.append(
-                SharedItem(
-                    key=share.akey,
-                    title=article.get("title") or "Untitled",
-                    summary=list(article.get("summary") or []),
-                    topics=[TopicTag(**t) for t in article.get("topics") or []],
-                    shared_at=share.shared_at,
-                    sharers=share.users,
-                    url=article.get("url"),
-                    site=article.get("site"),
-                    permalink=share.permalink or None,
-                    reactions=share.reactions,
-                )
-            )
+            items.append(item_from(share, article))
         return items
 
     def _window(

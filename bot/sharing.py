@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack_client import slack_error
 from bot.sources import Source
-from bot.store import StoreError, fail_open
+from bot.store import StoreError, fail_open, item_from
 from digests import reply
 from digests.commands import HELP, Command, parse_topic_phrases
 from digests.errors import InputError
@@ -213,6 +213,25 @@ class SharingMixin:
     def on_reaction(self: Services, *, team: str, channel: str, ts: str, delta: int) -> None:
         """Reactions on the bot's summary replies rank stories in the digest."""
         fail_open(lambda: self.store_for(team).count_reaction(channel, ts, delta))
+
+    def publish_home(self: Services, client: WebClient, *, team: str, user: str) -> None:
+        """The user's App Home: their own recent shares, across the channels they shared in."""
+        store = self.store_for(team)
+        try:
+            shares = store.user_shares(user) if store else []
+            articles = store.get_articles([s.akey for _, s in shares]) if shares else []
+        except StoreError as exc:
+            log.warning("App Home for %s without data, storage down: %s", user, exc)
+            shares, articles = [], []
+        items = [
+            (channel, item_from(share, article))
+            for (channel, share), article in zip(shares, articles, strict=True)
+            if article
+        ]
+        try:
+            client.views_publish(user_id=user, view=reply.home_view(items))
+        except SlackApiError as exc:
+            log.error("views.publish failed for %s: %s", user, slack_error(exc))
 
     def _within_limits(self: Services, team: str, channel: str, user: str, count: int) -> bool:
         store = self.store_for(team)

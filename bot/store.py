@@ -20,6 +20,8 @@ durable (no TTL; pruned by ``prune``)
   P ch:{c}:settings                HASH auto (and the digest fields of ``bot.ledger``)
   P ch:{c}:msg:{ts}                SET of akeys a message shared (for deletions)
   P ch:{c}:msgs                    ZSET message ts -> time (so pruning finds old msg sets)
+  P user:{u}:shares                ZSET "channel|message ts|akey" -> time (the sharer's App Home)
+  P users                          SET of users who shared (for pruning)
   P ch:{c}:deleted:{ts}            (TTL) a deleted message, so a summary in flight isn't saved
 Schedules, digest ledgers and the posting lock: see ``bot.ledger``.
 """
@@ -37,6 +39,8 @@ from typing import Any
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from digests.models import SharedItem, TopicTag
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +91,22 @@ class Share:
         for user in (self.sharers or {}).values():
             seen.setdefault(user, None)
         return list(seen)
+
+
+def item_from(share: Share, article: dict) -> SharedItem:
+    """A stored share and its article record as the digest model sees them."""
+    return SharedItem(
+        key=share.akey,
+        title=article.get("title") or "Untitled",
+        summary=list(article.get("summary") or []),
+        topics=[TopicTag(**t) for t in article.get("topics") or []],
+        shared_at=share.shared_at,
+        sharers=share.users,
+        url=article.get("url"),
+        site=article.get("site"),
+        permalink=share.permalink or None,
+        reactions=share.reactions,
+    )
 
 
 class Store:
@@ -231,7 +251,28 @@ class Store:
         pipe.zadd(self.k("articles"), {akey: now})
         pipe.sadd(self.k("ch", channel, "msg", message_ts), akey)
         pipe.zadd(self.k("ch", channel, "msgs"), {message_ts: now})
+        pipe.zadd(self.k("user", user, "shares"), {f"{channel}|{message_ts}|{akey}": now})
+        pipe.sadd(self.k("users"), user)
         return bool(pipe.execute()[0])
+
+    def user_shares(self, user: str, limit: int = 20) -> list[tuple[str, Share]]:
+        """The user's own shares, newest first, across channels (only for their App Home).
+
+        Entries whose share was deleted or forgotten since are skipped and dropped.
+        """
+        key = self.k("user", user, "shares")
+        out: list[tuple[str, Share]] = []
+        for member in self.r.zrevrange(key, 0, limit * 3):
+            channel, message_ts, akey = member.split("|", 2)
+            if self.r.hget(self.k("ch", channel, "sharers", akey), message_ts) != user:
+                self.r.zrem(key, member)
+                continue
+            share = self.get_share(channel, akey)
+            if share is not None:
+                out.append((channel, share))
+            if len(out) == limit:
+                break
+        return out
 
     def remove_message(self, channel: str, message_ts: str) -> list[str]:
         """A deleted Slack message takes its shares with it; returns the akeys dropped entirely.
@@ -293,6 +334,8 @@ class Store:
             for ts in self.r.zrangebyscore(messages, "-inf", f"({cutoff}"):
                 self.r.delete(self.k("ch", channel, "msg", ts))
                 self.r.zrem(messages, ts)
+        for user in self.r.smembers(self.k("users")):
+            self.r.zremrangebyscore(self.k("user", user, "shares"), "-inf", f"({cutoff}")
         old_articles = self.r.zrangebyscore(self.k("articles"), "-inf", f"({cutoff}")
         for akey in old_articles:
             self.r.delete(self.k("article", akey))

@@ -98,3 +98,37 @@ def recent_message(items: list[SharedItem], topic: str | None) -> str:
         title = link(item.url, item.title or "Untitled")
         lines.append(f"• {title}{' — ' + tags if tags else ''}{thread}")
     return _clip("\n".join(lines), SECTION_MAX)
+
+
+HOME_MAX_BLOCKS = 100
+
+
+def home_view(items: list[tuple[str, SharedItem]]) -> dict:
+    """The App Home tab: what this user shared, where, and a link to each thread.
+
+    Only the user's own shares, so nothing leaks from a channel they are not in.
+    """
+    blocks: list[dict] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Your shared articles"}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": (
+            "What you shared lately, newest first. Each is in its channel's digest; "
+            "`/digest forget <link>` in that channel takes one out.")}]},
+    ]  # fmt: skip
+    if not items:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": (
+            "Nothing yet. Paste a link in a channel I'm in, and I'll summarize it in thread.")}})  # fmt: skip
+    for channel, item in items:
+        if len(blocks) + 2 > HOME_MAX_BLOCKS:
+            break
+        tags = ", ".join(escape(t.label) for t in item.topics[:3])
+        where = f"in <#{channel}>" + (f" · <{item.permalink}|thread>" if item.permalink else "")
+        gist = escape(item.summary[0]) if item.summary else ""
+        text = f"*{link(item.url, item.title or 'Untitled')}*\n{gist}"
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, SECTION_MAX)}}
+        )
+        meta = " · ".join(x for x in (where, tags) if x)
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(meta, CONTEXT_MAX)}]}
+        )
+    return {"type": "home", "blocks": blocks}

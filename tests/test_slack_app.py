@@ -382,3 +382,41 @@ def test_reactions_on_the_bots_summary_rank_the_story_in_the_digest(h, site):
     h.settle()
     (item,) = h.services.shared_items("T0LOCAL", CHANNEL, 0, time.time() + 10)
     assert item.reactions == 2
+
+
+def test_app_home_lists_only_the_users_own_shares(h, site):
+    h.message(f"<{site.url('mine1')}>", user="UME", ts="1700000000.001000")
+    h.message(f"<{site.url('mine2')}>", user="UME", ts="1700000000.001001", channel="C0OTHER")
+    h.message(f"<{site.url('theirs')}>", user="UTHEM", ts="1700000000.001002")
+    h.settle()
+    h.message("", subtype="message_deleted", deleted_ts="1700000000.001001", channel="C0OTHER")
+    h.settle()
+    h.dispatch(h.event_body("", type="app_home_opened", user="UME", tab="home"))
+    h.settle()
+    (call,) = h.fake.calls_to("views.publish")
+    view = call.params["view"]
+    assert call.params["user_id"] == "UME" and view["type"] == "home"
+    text = str(view["blocks"])
+    assert "Chip curbs widen (mine1)" in text and "<#C0TEST>" in text
+    assert "mine2" not in text  # deleted since
+    assert "theirs" not in text  # someone else's
+    assert check_blocks(view["blocks"], max_blocks=100) == []
+
+
+def test_the_message_shortcut_summarizes_just_for_the_user(h, site):
+    import json
+    from urllib.parse import urlencode
+
+    payload = {
+        "type": "message_action", "callback_id": "summarize_message", "trigger_id": "t1",
+        "team": {"id": "T0LOCAL"}, "channel": {"id": CHANNEL}, "user": {"id": "U1"},
+        "message": {"type": "message", "ts": "1700000000.002000", "text": f"<{site.url('sc')}>"},
+        "response_url": h.fake.response_url("sc"),
+    }  # fmt: skip
+    body = urlencode({"payload": json.dumps(payload)})
+    assert h.dispatch(body, "application/x-www-form-urlencoded").status == 200
+    h.settle()
+    (answer,) = h.fake.calls_to("response_url")
+    assert "Chip curbs widen (sc)" in answer.params["text"]
+    assert h.replies() == []  # not a share: nothing in the channel
+    assert h.services.store_for("T0LOCAL").shares_between(CHANNEL, 0, time.time() + 10) == []
