@@ -34,20 +34,9 @@ from digests.cluster import cluster_items, tokens  # noqa: E402
 from digests.digest import build_digest  # noqa: E402
 from digests.models import SharedItem, TopicTag  # noqa: E402
 from digests.render import render_blocks  # noqa: E402
+from digests.topics import Taxonomy  # noqa: E402
 
-TOPICS = [
-    "trade",
-    "tariffs",
-    "export_controls",
-    "sanctions",
-    "fentanyl",
-    "taiwan",
-    "industrial_policy",
-    "investment_restrictions",
-    "tech",
-    "diplomacy",
-    "security",
-]
+TOPICS = Taxonomy.load().ids()
 LABELS = {t: t.replace("_", " ").capitalize() for t in TOPICS}
 WEEK = 7 * 86400.0
 START = 1_767_225_600.0  # 2026-01-01T00:00Z
