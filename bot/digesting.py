@@ -462,7 +462,8 @@ class DigestMixin:
             ctx.team, ctx.channel, f"{NOW_SLOT_PREFIX}{int(now)}-{ctx.user}", plan
         )
         messages = {
-            "posted": f"Posted the digest ({outcome.items} stories); the next one starts from here.",
+            "posted": f"Posted the digest ({outcome.items} "
+            f"{'story' if outcome.items == 1 else 'stories'}); the next one starts from here.",
             "skipped_empty": "Nothing new has been shared here since the last digest.",
             "busy": "A digest is being posted in this channel right now; try again in a minute.",
             "backoff": "An earlier digest here could not be posted yet; I'll retry it shortly.",
