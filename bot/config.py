@@ -27,11 +27,11 @@ def _list(name: str) -> list[str]:
 class Settings:
     """Everything configurable; see the README's environment table for meanings."""
 
-    slack_bot_token: str = ""
-    slack_signing_secret: str = ""
-    slack_app_token: str = ""
+    slack_bot_token: str = field(default="", repr=False)  # secrets never reach a log line
+    slack_signing_secret: str = field(default="", repr=False)
+    slack_app_token: str = field(default="", repr=False)
     slack_api_url: str = "https://slack.com/api/"
-    redis_url: str = ""
+    redis_url: str = field(default="", repr=False)  # may carry a password
     data_dir: Path = Path(".data")
     port: int = 3000
     fetch_allow_private: list[str] = field(default_factory=list)

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 EVENT_TYPE = "policy_digest_part"
 NOW_SLOT_PREFIX = "now-"
 FINISHED = ("posted", "skipped_empty", "done_before")
+MAX_HISTORY_PAGES = 10
 
 
 @dataclass
@@ -155,6 +156,7 @@ class DigestMixin:
         slot_name: str | None,
         plan_for: Callable[[], dict] | None = None,
         now: float | None = None,
+        retry_now: bool = False,
     ) -> PostOutcome:
         """Post one slot's parts exactly once, under the channel's lock.
 
@@ -162,7 +164,8 @@ class DigestMixin:
         so a new digest never plans items an unfinished one already holds. ``plan_for`` renders
         the plan (see ``_plan``) lazily, only when the slot has no plan yet. ``slot_name=None`` only
         finishes the open slot. ``now`` is the clock's time (for retry back-off; tests drive it);
-        what is compared with Slack's message timestamps is always wall-clock.
+        what is compared with Slack's message timestamps is always wall-clock. ``retry_now``
+        (a person asked, with ``/digest now``) skips the back-off of an earlier failure.
         """
         now = time.time() if now is None else now
         store = self.store_for(team)
@@ -173,7 +176,7 @@ class DigestMixin:
         try:
             open_slot = schedules.open_slot(channel)
             if open_slot and open_slot != slot_name:
-                outcome = self._post_plan(schedules, lock, channel, open_slot, now)
+                outcome = self._post_plan(schedules, lock, channel, open_slot, now, retry_now)
                 if outcome.status not in FINISHED or slot_name is None:
                     return outcome
             if slot_name is None:
@@ -183,7 +186,7 @@ class DigestMixin:
                 return PostOutcome("done_before")
             plan = plan_for() if "plan" not in ledger else None
             schedules.claim(channel, slot_name, lock.owner, plan, time.time())
-            return self._post_plan(schedules, lock, channel, slot_name, now)
+            return self._post_plan(schedules, lock, channel, slot_name, now, retry_now)
         finally:
             with contextlib.suppress(StoreError):
                 lock.release()
@@ -195,29 +198,40 @@ class DigestMixin:
         channel: str,
         slot: str,
         now: float,
+        retry_now: bool = False,
     ) -> PostOutcome:
-        """Post what a claimed slot's plan still lacks; times are wall-clock (Slack's ``ts``)."""
+        """Post what a claimed slot's plan still lacks; times are wall-clock (Slack's ``ts``).
+
+        Before each part one script checks that we still hold the lock and reads what the ledger
+        says of that part now (posted, tried, new), so a holder whose lease was lost stops.
+        """
         ledger = schedules.ledger(channel, slot)
         if ledger.get("state") in ("done", "failed"):
             return PostOutcome("done_before")
-        if float(ledger.get("retry_at", 0)) > now:
+        if "plan" not in ledger:  # pruned or never planned: nothing left to finish
+            schedules.finish(channel, slot, None, time.time(), state="failed")
+            return PostOutcome("done_before")
+        if float(ledger.get("retry_at", 0)) > now and not retry_now:
             return PostOutcome("backoff")
         plan = json.loads(ledger["plan"])
-        parent_ts = ledger.get("part:0")
+        parent_ts: str | None = None
         posted = 0
         for index, (text, blocks) in enumerate(plan["parts"]):
-            if ledger.get(f"part:{index}"):
-                continue
-            if lock.lost:
-                log.warning("lost the lock for %s/%s mid-post", channel, slot)
+            if posted:  # about one message a second per channel; check the lock after waiting
+                self.sleep(self.post_interval)
+            state, value = schedules.begin_part(channel, slot, index, lock.key, lock.owner)
+            if state == "lost":
+                log.warning("lost the lock for %s/%s mid-post; stopping", channel, slot)
                 return PostOutcome("lost_lease", posted)
-            ts = None
-            if ledger.get(f"try:{index}"):
-                ts = self._find_part(channel, slot, index, parent_ts, float(ledger["claimed_at"]))
+            ts = value if state == "posted" else None
+            if state == "tried":
+                try:
+                    ts = self._find_part(channel, slot, index, parent_ts, float(value))
+                except Exception as exc:  # history unreadable: back off like a failed post
+                    log.error("history lookup for %s/%s failed: %s", channel, slot, exc)
+                    return self._failed(schedules, channel, slot, posted, now)
             if ts is None:
-                if posted:
-                    self.sleep(self.post_interval)
-                schedules.mark_try(channel, slot, index)
+                schedules.mark_try(channel, slot, index, time.time())
                 ts, refused = self._post_part(channel, slot, index, text, blocks, parent_ts)
                 if ts is None:
                     if refused:
@@ -235,10 +249,15 @@ class DigestMixin:
     ) -> PostOutcome:
         attempts = schedules.record_failure(channel, slot, now)
         if attempts >= MAX_ATTEMPTS:
-            log.error("giving up digest %s in %s after %d attempts; its items roll into the "
-                      "next digest", slot, channel, attempts)  # fmt: skip
-            plan = json.loads(schedules.ledger(channel, slot)["plan"])
-            schedules.finish(channel, slot, plan["since"], time.time(), state="failed")
+            ledger = schedules.ledger(channel, slot)
+            nothing_posted = not any(key.startswith("part:") for key in ledger)
+            # Carry the period into the next digest only when none of it reached the channel:
+            # carrying a half-posted one would post its first parts twice.
+            carry = json.loads(ledger["plan"])["since"] if nothing_posted else None
+            log.error("giving up digest %s in %s after %d attempts (%s)", slot, channel,
+                      attempts, "period carried into the next digest" if carry is not None
+                      else "some parts were posted; the rest is dropped")  # fmt: skip
+            schedules.finish(channel, slot, carry, time.time(), state="failed")
         return PostOutcome("failed", posted)
 
     def _post_part(
@@ -278,31 +297,33 @@ class DigestMixin:
         slot: str,
         index: int,
         parent_ts: str | None,
-        since: float,
+        tried_at: float,
     ) -> str | None:
-        """Did an earlier attempt's part reach Slack? Read history once (it is rate-limited)."""
-        try:
-            if index == 0 or not parent_ts:
-                resp = self.post_client.conversations_history(
-                    channel=channel, oldest=str(since - 60), include_all_metadata=True, limit=200
-                )
-            else:
-                resp = self.post_client.conversations_replies(
-                    channel=channel, ts=parent_ts, include_all_metadata=True, limit=200
-                )
-        except SlackApiError as exc:
-            log.error("history lookup failed in %s: %s", channel, exc)
-            raise
-        for message in resp.get("messages", []):
-            meta = message.get("metadata") or {}
-            payload = meta.get("event_payload") or {}
-            if (
-                meta.get("event_type") == EVENT_TYPE
-                and payload.get("slot") == slot
-                and int(payload.get("part", -1)) == index
-            ):
-                return message["ts"]
-        return None
+        """Did an earlier attempt's part reach Slack? Look near the attempt's time, page by page
+        (history is rate-limited, so only when an attempt may have reached Slack)."""
+        if index == 0 or not parent_ts:
+            call = self.post_client.conversations_history
+            args = {"oldest": str(tried_at - 60), "latest": str(tried_at + 600)}
+        else:
+            call = self.post_client.conversations_replies
+            args = {"ts": parent_ts}
+        cursor = None
+        for _ in range(MAX_HISTORY_PAGES):
+            resp = call(channel=channel, include_all_metadata=True, limit=200, cursor=cursor,
+                        **args)  # fmt: skip
+            for message in resp.get("messages", []):
+                meta = message.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                if (
+                    meta.get("event_type") == EVENT_TYPE
+                    and payload.get("slot") == slot
+                    and int(payload.get("part", -1)) == index
+                ):
+                    return message["ts"]
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not (resp.get("has_more") and cursor):
+                return None
+        raise RuntimeError(f"history of {channel} too long to search for {slot} part {index}")
 
     def _render_parts(self, digest, schedule: Schedule | None) -> list[tuple[str, list[dict]]]:
         if digest.total_stories == 0:
@@ -329,7 +350,8 @@ class DigestMixin:
             try:
                 schedules = Schedules(self.store_for(team))
                 scheduled = schedules.all()
-                unfinished = schedules.channels_with_open_slots() - set(scheduled)
+                open_channels = schedules.channels_with_open_slots()
+                unfinished = open_channels - set(scheduled)
             except StoreError as exc:
                 log.error("storage down reading schedules of %s: %s", team, exc)
                 continue
@@ -340,6 +362,8 @@ class DigestMixin:
                         schedule = Schedule.from_dict(scheduled[channel])
                         slot = latest_due_slot(schedule, now)
                         if slot is None:
+                            if channel in open_channels:  # e.g. a `/digest now` to finish
+                                outcomes[key] = self.post_slot(team, channel, None, now=now).status
                             continue
                         key += f"/{slot.name}"
                         outcome = self.post_scheduled(team, channel, schedule, slot, now)
@@ -459,7 +483,7 @@ class DigestMixin:
             return _plan(parts, digest.period_start, now, digest.total_stories)
 
         outcome = self.post_slot(
-            ctx.team, ctx.channel, f"{NOW_SLOT_PREFIX}{int(now)}-{ctx.user}", plan
+            ctx.team, ctx.channel, f"{NOW_SLOT_PREFIX}{int(now)}-{ctx.user}", plan, retry_now=True
         )
         messages = {
             "posted": f"Posted the digest ({outcome.items} "

@@ -39,6 +39,7 @@ class _Fault:
     drop_after_accept: bool = False
     times: int = 1
     skip: int = 0
+    accept: bool = False
 
 
 class FakeSlack:
@@ -100,11 +101,15 @@ class FakeSlack:
         drop_after_accept: bool = False,
         times: int = 1,
         skip: int = 0,
+        accept: bool = False,
     ) -> None:
-        """Let ``skip`` calls of ``method`` through, then make ``times`` calls fail that way."""
+        """Let ``skip`` calls of ``method`` through, then make ``times`` calls fail that way.
+
+        ``accept``: Slack did the work (the message is in history) but answered with the error.
+        """
         with self._lock:
             self._faults.setdefault(method, []).append(
-                _Fault(status, error, retry_after, drop_after_accept, times, skip)
+                _Fault(status, error, retry_after, drop_after_accept, times, skip, accept)
             )
 
     def calls_to(self, method: str) -> list[Call]:
@@ -145,6 +150,8 @@ class FakeSlack:
         method = "response_url" if path.startswith("/response/") else path.rsplit("/", 1)[-1]
         fault = self._take_fault(method)
         if fault and not fault.drop_after_accept:
+            if fault.accept:
+                self._answer(method, params)
             self._record(Call(method, {**params, "_failed": fault.status}))
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
             body = {
@@ -196,6 +203,20 @@ class FakeSlack:
     def _next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._ts):06d}"
 
+    @staticmethod
+    def _page(messages: list[dict], p: dict) -> dict:
+        """Slack-style pages: ``limit`` messages, then ``next_cursor`` (an offset here)."""
+        start = int(p.get("cursor") or 0)
+        limit = int(p.get("limit") or 100)
+        page = messages[start : start + limit]
+        more = start + limit < len(messages)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
     def _answer(self, method: str, p: dict) -> dict:
         if method == "auth.test":
             return {
@@ -240,10 +261,14 @@ class FakeSlack:
             with self._lock:
                 messages = list(self.history.get(p.get("channel", ""), []))
             oldest = float(p.get("oldest") or 0)
-            messages = [m for m in messages if float(m["ts"]) >= oldest and not m.get("thread_ts")]
+            latest = float(p.get("latest") or "inf")
+            messages = [
+                m for m in messages
+                if oldest <= float(m["ts"]) <= latest and not m.get("thread_ts")
+            ]  # fmt: skip
             if str(p.get("include_all_metadata")).lower() not in ("true", "1"):
                 messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
-            return {"ok": True, "messages": list(reversed(messages)), "has_more": False}
+            return self._page(list(reversed(messages)), p)
         if method == "conversations.replies":
             with self._lock:
                 messages = [
@@ -251,7 +276,7 @@ class FakeSlack:
                     for m in self.history.get(p.get("channel", ""), [])
                     if m["ts"] == p.get("ts") or m.get("thread_ts") == p.get("ts")
                 ]
-            return {"ok": True, "messages": messages, "has_more": False}
+            return self._page(messages, p)
         if method == "users.info":
             return {"ok": True, "user": {"id": p.get("user"), "tz": self.user_tz}}
         return {"ok": True}

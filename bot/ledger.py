@@ -5,7 +5,7 @@ Keys (``P`` = ``pd:{team_id}:``), all durable but the lock:
   P ch:{c}:settings         HASH … last_digest (only ever moves forward), open_slot, carry_from
   P open                    SET of channels whose open_slot is not finished
   P ledger:{c}:{slot}       HASH state (claimed|done|failed), owner, claimed_at, plan (JSON),
-                            try:{i} (a post of part i was attempted), part:{i} (its ts),
+                            try:{i} (when a post of part i was sent), part:{i} (its ts),
                             attempts, retry_at
   P lock:{c}                the posting lock (a lease, renewed by a heartbeat while held)
 """
@@ -28,6 +28,21 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+# KEYS: lock, ledger. ARGV: owner, part. What the ledger says of a part, if we still hold the lock.
+_BEGIN_PART = """
+if redis.call('get', KEYS[1]) ~= ARGV[1] then
+  return {'lost', ''}
+end
+local ts = redis.call('hget', KEYS[2], 'part:' .. ARGV[2])
+if ts then
+  return {'posted', ts}
+end
+local tried = redis.call('hget', KEYS[2], 'try:' .. ARGV[2])
+if tried then
+  return {'tried', tried}
+end
+return {'new', ''}
+"""
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('del', KEYS[1])
@@ -35,8 +50,9 @@ end
 return 0
 """
 # KEYS: ledger, channel settings, open set. ARGV: slot, time, now, channel, final state.
-# done: the mark moves forward to `time` (the plan's end) and any carried period is cleared;
-# failed: the plan's start (`time`) is kept as carry_from, so the next digest covers it.
+# done: the mark moves forward to `time` (the plan's end) and any carried period is cleared.
+# failed with a `time` (the plan's start): carried into the next digest, once; a carried period
+# that fails again is dropped, so one unpostable story cannot block every digest after it.
 _FINISH = """
 redis.call('hset', KEYS[1], 'state', ARGV[5], 'done_at', ARGV[3])
 if ARGV[5] == 'done' then
@@ -45,8 +61,12 @@ if ARGV[5] == 'done' then
     redis.call('hset', KEYS[2], 'last_digest', ARGV[2])
   end
   redis.call('hdel', KEYS[2], 'carry_from')
-else
-  redis.call('hsetnx', KEYS[2], 'carry_from', ARGV[2])
+elseif ARGV[2] ~= '' then
+  if redis.call('hexists', KEYS[2], 'carry_from') == 1 then
+    redis.call('hdel', KEYS[2], 'carry_from')
+  else
+    redis.call('hset', KEYS[2], 'carry_from', ARGV[2])
+  end
 end
 if redis.call('hget', KEYS[2], 'open_slot') == ARGV[1] then
   redis.call('hdel', KEYS[2], 'open_slot')
@@ -158,15 +178,25 @@ class Schedules:
         pipe.execute()
         return self.r.hgetall(key)
 
-    def mark_try(self, channel: str, slot: str, part: int) -> None:
-        self.r.hset(self.ledger_key(channel, slot), f"try:{part}", "1")
+    def begin_part(
+        self, channel: str, slot: str, part: int, lock_key: str, owner: str
+    ) -> tuple[str, str]:
+        """``("lost", "")`` if the lock is no longer ours, else what the ledger says of the part
+        now: ``("posted", ts)``, ``("tried", attempt time)`` or ``("new", "")``."""
+        state, value = self.r.eval(_BEGIN_PART, 2, lock_key, self.ledger_key(channel, slot),
+                                   owner, part)  # fmt: skip
+        return state, value
+
+    def mark_try(self, channel: str, slot: str, part: int, at: float) -> None:
+        """A post of this part is about to be sent: if we die now, look in history near ``at``."""
+        self.r.hset(self.ledger_key(channel, slot), f"try:{part}", repr(at))
 
     def clear_try(self, channel: str, slot: str, part: int) -> None:
         """Slack definitely refused the post (``ok: false``): no need to look for it later."""
         self.r.hdel(self.ledger_key(channel, slot), f"try:{part}")
 
     def mark_part(self, channel: str, slot: str, part: int, ts: str) -> None:
-        self.r.hset(self.ledger_key(channel, slot), f"part:{part}", ts)
+        self.r.hsetnx(self.ledger_key(channel, slot), f"part:{part}", ts)
 
     def record_failure(self, channel: str, slot: str, now: float) -> int:
         """Back off after a failed attempt (30 s, 1 min, 2 min…); returns the attempt count."""
@@ -175,12 +205,15 @@ class Schedules:
         self.r.hset(key, "retry_at", repr(now + min(30 * 2 ** (attempts - 1), 3600)))
         return attempts
 
-    def finish(self, channel: str, slot: str, at: float, now: float, state: str = "done") -> None:
+    def finish(
+        self, channel: str, slot: str, at: float | None, now: float, state: str = "done"
+    ) -> None:
         """Close a slot. ``done``: the channel's mark moves forward to ``at`` (the plan's end),
-        never back. ``failed``: ``at`` (the plan's start) is carried into the next digest."""
+        never back. ``failed``: ``at`` (the plan's start), if given, is carried into the next
+        digest."""
         self.r.eval(
             _FINISH, 3, self.ledger_key(channel, slot), self.store.k("ch", channel, "settings"),
-            self.store.k("open"), slot, repr(at), repr(now), channel, state,
+            self.store.k("open"), slot, "" if at is None else repr(at), repr(now), channel, state,
         )  # fmt: skip
 
     def prune_ledger(self, before: float) -> int:

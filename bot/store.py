@@ -32,6 +32,7 @@ import hashlib
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -149,7 +150,10 @@ class Store:
 
     def first_delivery(self, event_id: str, ttl: int = 3600) -> bool:
         """Mark an event as being handled; False when it already was (a retry)."""
-        return bool(self.r.set(self.k("event", event_id), "1", nx=True, ex=ttl))
+        key, token = self.k("event", event_id), uuid.uuid4().hex
+        # A unique value: if a timed-out SET was applied and then resent by the client's retry,
+        # the key holds our own token, and this is still the first delivery.
+        return bool(self.r.set(key, token, nx=True, ex=ttl)) or self.r.get(key) == token
 
     def hit(
         self,

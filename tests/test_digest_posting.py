@@ -261,7 +261,8 @@ def test_digest_now_racing_a_slot_never_posts_an_item_twice(h):
         for n in range(8):
             if f"Story number {n} " in text:
                 seen[n] += 1
-    assert seen and all(v == 1 for v in seen.values()), seen
+    shared_by_then = [n for n in range(8) if slot.at - 3600 + n * 900 < now]
+    assert sorted(seen) == shared_by_then and all(v == 1 for v in seen.values()), seen
 
 
 def test_redis_down_at_a_slot_skips_and_posts_when_back(h, dead_redis):
@@ -306,7 +307,11 @@ def test_a_simulated_year_with_restarts_posts_each_slot_exactly_once(h, monkeypa
     expected_slots = set()
     crashes = 0
     sched = Schedule.from_dict(Schedules(h.services.store_for(TEAM)).get(CHANNEL))
+    stories = 0
     while now < end:
+        if rng.random() < 0.3:  # someone shares a story
+            share(h, stories, now + 1, topic=rng.choice(["trade", "sanctions", "taiwan"]))
+            stories += 1
         now += rng.choice([30, 30, 30, 3600, 6 * 3600, 86400, 3 * 86400])
         slot = latest_due_slot(sched, now)
         if rng.random() < 0.05:  # a restart: a new process; the old lease expires
@@ -334,6 +339,10 @@ def test_a_simulated_year_with_restarts_posts_each_slot_exactly_once(h, monkeypa
     # every slot seen due was posted, except those folded into a later one by downtime
     assert posted <= expected_slots and len(posted) >= 0.6 * len(expected_slots)
     assert crashes >= 1  # the run did exercise a crash mid-post
+    seen = story_counts(h, stories)
+    assert all(v == 1 for v in seen.values()), [n for n, v in seen.items() if v > 1]
+    # stories shared in a period that downtime folded away are not posted; the rest are
+    assert len(seen) >= 0.5 * stories
 
 
 def _die_once(original, after: int = 0):
@@ -386,21 +395,36 @@ def test_the_last_digest_mark_never_moves_back(h):
 
 
 def test_an_unfinished_slot_is_finished_before_digest_now_plans_anew(h):
-    schedule(h, changed_at=MONDAY - 10 * 86400)
-    seed_week(h)
+    now = time.time()
+    local = datetime.fromtimestamp(now - 600, NY)
+    sched = schedule(
+        h, changed_at=now - 3 * 86400, kind="daily", weekday=None, time=f"{local:%H:%M}"
+    )
+    slot = latest_due_slot(sched, now)
+    topics = ["export_controls", "sanctions", "tariffs"]
+    for n in range(6):  # all before the slot: the slot's digest holds them
+        share(h, n, slot.at - 3600 + n * 60, topic=topics[n % 3])
     h.fake.fail("chat.postMessage", status=500, skip=1)
-    assert h.services.sweep(now=MONDAY + 60)[f"{TEAM}/{CHANNEL}/2026-03-02T09:00"] == "failed"
+    assert h.services.sweep(now=now)[f"{TEAM}/{CHANNEL}/{slot.name}"] == "failed"
+    assert len(digest_posts(h)) == 1  # the parent only
+    for n in range(6, 8):  # shared after the slot: only `/digest now` should post these
+        share(h, n, now - 60 + n)
+    answers = []
     from digests.commands import parse_command
 
-    answers = []
     h.services.run_command(parse_command("now"), client=client(h), team=TEAM, channel=CHANNEL,
                            user="U1", respond=lambda **kw: answers.append(kw["text"]))  # fmt: skip
-    h.services.sweep(now=MONDAY + 600)
-    stories = Counter(
-        n for p in digest_posts(h) for n in range(6) if f"Story number {n} " in str(p["blocks"])
-    )
-    assert len(stories) == 6 and all(v == 1 for v in stories.values()), stories
+    assert "Posted the digest (2 stories)" in answers[-1]
+    stories = story_counts(h, 8)
+    assert sorted(stories) == list(range(8)) and all(v == 1 for v in stories.values()), stories
     assert all(n == 1 for n in parts_of(h).values())
+
+
+def story_counts(h, n: int) -> Counter:
+    """How many digest parts mention each of stories 0..n-1."""
+    return Counter(
+        i for p in digest_posts(h) for i in range(n) if f"Story number {i} " in str(p["blocks"])
+    )
 
 
 def test_digest_now_does_not_resend_after_a_dropped_connection(h):
@@ -476,3 +500,91 @@ def test_a_preview_of_a_big_digest_fits_one_message():
     assert text == "Preview: Policy digest: 40 stories"
     assert len(blocks) <= 50 and check_blocks(blocks) == []
     assert "more sections in the posted digest" in blocks[-1]["elements"][0]["text"]
+
+
+def test_a_500_after_slack_accepted_the_post_is_found_in_history_not_reposted(h):
+    schedule(h, changed_at=MONDAY - 10 * 86400)
+    seed_week(h)
+    h.fake.fail("chat.postMessage", status=500, accept=True, skip=1)
+    h.services.sweep(now=MONDAY + 60)
+    h.services.sweep(now=MONDAY + 90)
+    counts = parts_of(h)
+    assert len(counts) == 4 and all(n == 1 for n in counts.values()), counts
+    assert h.fake.calls_to("conversations.replies")
+
+
+def test_unreadable_history_backs_off_instead_of_blocking_the_channel(h):
+    schedule(h, changed_at=MONDAY - 10 * 86400)
+    seed_week(h)
+    h.fake.fail("chat.postMessage", drop_after_accept=True, skip=1)
+    h.fake.fail("conversations.replies", error="missing_scope", times=2)
+    key = f"{TEAM}/{CHANNEL}/2026-03-02T09:00"
+    assert h.services.sweep(now=MONDAY + 60)[key] == "failed"  # the dropped post
+    assert h.services.sweep(now=MONDAY + 90)[key] == "failed"  # history refused
+    assert h.services.sweep(now=MONDAY + 100)[key] == "backoff"
+    assert h.services.sweep(now=MONDAY + 400)[key] == "failed"  # refused again
+    assert h.services.sweep(now=MONDAY + 2000)[key] == "posted"
+    counts = parts_of(h)
+    assert len(counts) == 4 and all(n == 1 for n in counts.values()), counts
+
+
+def test_a_half_posted_digest_given_up_is_not_reposted_next_time(h):
+    from bot.ledger import MAX_ATTEMPTS
+
+    schedule(h, changed_at=MONDAY - 10 * 86400)
+    seed_week(h)
+    h.fake.fail("chat.postMessage", error="invalid_blocks", skip=2, times=MAX_ATTEMPTS)
+    now = MONDAY + 60
+    for _ in range(MAX_ATTEMPTS * 8):
+        h.services.sweep(now=now)
+        now += 600
+    first = story_counts(h, 6)
+    assert len(parts_of(h)) == 2 and first  # parent and one section got out
+    h.services.sweep(now=MONDAY + 7 * 86400 + 60)
+    again = story_counts(h, 6)
+    assert again == first  # nothing from the half-posted week came back
+
+
+def test_a_holder_that_lost_its_lease_stops_posting(h):
+    schedule(h, changed_at=MONDAY - 10 * 86400)
+    seed_week(h)
+    other = another_process(h)
+
+    def lose_the_lease(_seconds):
+        h.services.sleep = lambda s: None
+        expire_lock(h)  # our lease vanished (eviction, a long pause)…
+        other.sweep(now=MONDAY + 61)  # …and another clock took the slot over
+
+    h.services.sleep = lose_the_lease
+    h.services.post_interval = 1
+    assert h.services.sweep(now=MONDAY + 60)[f"{TEAM}/{CHANNEL}/2026-03-02T09:00"] == "lost_lease"
+    counts = parts_of(h)
+    assert len(counts) == 4 and all(n == 1 for n in counts.values()), counts
+
+
+def test_an_open_now_slot_is_finished_before_the_schedule_is_due(h):
+    now = time.time()
+    schedule(h, changed_at=now - 60)  # weekly, next run days away
+    share(h, 1, now - 3600)
+    share(h, 2, now - 3000, topic="sanctions")
+    h.fake.fail("chat.postMessage", drop_after_accept=True, skip=1)
+    from digests.commands import parse_command
+
+    h.services.run_command(parse_command("now"), client=client(h), team=TEAM, channel=CHANNEL,
+                           user="U1", respond=lambda **kw: None)  # fmt: skip
+    h.services.sweep(now=now + 3600)
+    assert story_counts(h, 3) == Counter({1: 1, 2: 1})
+    assert all(n == 1 for n in parts_of(h).values())
+
+
+def test_the_history_search_pages_through_a_busy_channel(h):
+    schedule(h, changed_at=MONDAY - 10 * 86400)
+    seed_week(h)
+    h.fake.fail("chat.postMessage", drop_after_accept=True)
+    h.services.sweep(now=MONDAY + 60)
+    chatter = make_client(h.settings)
+    for i in range(250):  # the channel keeps talking after the dropped parent
+        chatter.chat_postMessage(channel=CHANNEL, text=f"chat {i}")
+    h.services.sweep(now=MONDAY + 120)
+    counts = parts_of(h)
+    assert len(counts) == 4 and all(n == 1 for n in counts.values()), counts

@@ -182,6 +182,17 @@ def test_deleting_the_message_removes_the_share(h, site, redis_client):
     assert store.shares_between(CHANNEL, 0, time.time() + 10) == []
 
 
+def test_the_same_link_in_another_channel_is_summarized_there_not_linked(h, site):
+    url = site.url("twice")
+    h.message(f"<{url}>", channel="C0SECRET")
+    h.settle()
+    h.message(f"<{url}>")
+    h.settle()
+    (reply,) = h.replies()
+    assert "Already summarized" not in reply["text"] and "C0SECRET" not in str(reply)
+    assert "Chip curbs widen (twice)" in reply["text"]
+
+
 def test_shares_stay_in_their_channel(h, site):
     h.message(f"<{site.url('private')}>", channel="C0OTHER")
     h.settle()
@@ -272,6 +283,11 @@ def test_slack_errors_are_explained_to_the_user(h):
     h.settle()
     # the audit line failed (not in channel); the change still stands and the user is answered
     assert "Done" in h.fake.calls_to("response_url")[-1].params["text"]
+    h.fake.fail("chat.postMessage", error="not_in_channel")
+    h.command("schedule weekly mon 09:00")
+    h.settle()
+    answer = h.fake.calls_to("response_url")[-1].params["text"]
+    assert "Invite me" in answer and h.services.channel_schedule("T0LOCAL", CHANNEL) is None
 
 
 def test_rate_limited_web_api_calls_are_retried_after_retry_after(h, site):
