@@ -1,30 +1,21 @@
-"""Digest flows: schedules, preview, ``/digest now`` and the clock's exactly-once posting.
-
-How a digest is posted (ARCHITECTURE §4): take the channel's lock (a lease renewed before every
-part) → claim the slot in the durable ledger, storing the rendered plan → for each part not yet
-recorded: if an earlier attempt may have reached Slack, look for it in history (message
-metadata names slot and part), else post it → record its ts → mark done and move the channel's
-"last digest" mark. A claimant that dies leaves a claimed ledger; the next one, once the lease
-has expired, finishes the same plan and posts only what is missing. A mixin of ``Services``.
+"""Digest flows: building a channel's digest, the clock's sweep, and ``/digest schedule``,
+``preview`` and ``now``. Posting itself, exactly once, is ``bot.posting``. A mixin of
+``Services``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import time
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.ledger import MAX_ATTEMPTS, ChannelLock, Schedules
+from bot.ledger import Schedules
+from bot.posting import PostOutcome
 from bot.sharing import Invocation
-from bot.slack_client import slack_error
 from bot.store import DAY, StoreError, item_from
 from digests.commands import Command
 from digests.digest import build_digest
@@ -37,19 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPE = "policy_digest_part"
 NOW_SLOT_PREFIX = "now-"
-FINISHED = ("posted", "skipped_empty", "done_before")
-MAX_HISTORY_PAGES = 10
-
-
-@dataclass
-class PostOutcome:
-    """What one posting attempt did (the sweep logs it, ``/digest now`` reports it)."""
-
-    status: str  # posted | skipped_empty | done_before | busy | backoff | failed | lost_lease
-    parts_posted: int = 0
-    items: int = 0
 
 
 def preview_blocks(parts: list[tuple[str, list[dict]]]) -> tuple[str, list[dict]]:
@@ -74,10 +53,6 @@ def _plan(parts: list, since: float, until: float, items: int) -> dict:
 
 class DigestMixin:
     """Schedules and digests for channels."""
-
-    post_interval: float = 1.0  # seconds between parts: about one message a second per channel
-    sleep: Callable[[float], None] = staticmethod(time.sleep)
-    owner_id: str = f"pd-{uuid.uuid4().hex[:12]}"
 
     # -- reading the channel's shares ------------------------------------------------------------
 
@@ -146,184 +121,6 @@ class DigestMixin:
             topic_filter=schedule.topics if schedule else (),
             labels=labels,
         )
-
-    # -- posting, exactly once --------------------------------------------------------------------
-
-    def post_slot(
-        self: Services,
-        team: str,
-        channel: str,
-        slot_name: str | None,
-        plan_for: Callable[[], dict] | None = None,
-        now: float | None = None,
-        retry_now: bool = False,
-    ) -> PostOutcome:
-        """Post one slot's parts exactly once, under the channel's lock.
-
-        Any slot left open by an earlier claimant (a crash, a Slack failure) is finished first,
-        so a new digest never plans items an unfinished one already holds. ``plan_for`` renders
-        the plan (see ``_plan``) lazily, only when the slot has no plan yet. ``slot_name=None`` only
-        finishes the open slot. ``now`` is the clock's time (for retry back-off; tests drive it);
-        what is compared with Slack's message timestamps is always wall-clock. ``retry_now``
-        (a person asked, with ``/digest now``) skips the back-off of an earlier failure.
-        """
-        now = time.time() if now is None else now
-        store = self.store_for(team)
-        schedules = Schedules(store)
-        lock = ChannelLock(store, channel, f"{self.owner_id}:{uuid.uuid4().hex[:8]}")
-        if not lock.acquire():
-            return PostOutcome("busy")
-        try:
-            open_slot = schedules.open_slot(channel)
-            if open_slot and open_slot != slot_name:
-                outcome = self._post_plan(schedules, lock, channel, open_slot, now, retry_now)
-                if outcome.status not in FINISHED or slot_name is None:
-                    return outcome
-            if slot_name is None:
-                return PostOutcome("done_before")
-            ledger = schedules.ledger(channel, slot_name)
-            if ledger.get("state") in ("done", "failed"):
-                return PostOutcome("done_before")
-            plan = plan_for() if "plan" not in ledger else None
-            schedules.claim(channel, slot_name, lock.owner, plan, time.time())
-            return self._post_plan(schedules, lock, channel, slot_name, now, retry_now)
-        finally:
-            with contextlib.suppress(StoreError):
-                lock.release()
-
-    def _post_plan(
-        self: Services,
-        schedules: Schedules,
-        lock: ChannelLock,
-        channel: str,
-        slot: str,
-        now: float,
-        retry_now: bool = False,
-    ) -> PostOutcome:
-        """Post what a claimed slot's plan still lacks; times are wall-clock (Slack's ``ts``).
-
-        Before each part one script checks that we still hold the lock and reads what the ledger
-        says of that part now (posted, tried, new), so a holder whose lease was lost stops.
-        """
-        ledger = schedules.ledger(channel, slot)
-        if ledger.get("state") in ("done", "failed"):
-            return PostOutcome("done_before")
-        if "plan" not in ledger:  # pruned or never planned: nothing left to finish
-            schedules.finish(channel, slot, None, time.time(), state="failed")
-            return PostOutcome("done_before")
-        if float(ledger.get("retry_at", 0)) > now and not retry_now:
-            return PostOutcome("backoff")
-        plan = json.loads(ledger["plan"])
-        parent_ts: str | None = None
-        posted = 0
-        for index, (text, blocks) in enumerate(plan["parts"]):
-            if posted:  # about one message a second per channel; check the lock after waiting
-                self.sleep(self.post_interval)
-            state, value = schedules.begin_part(channel, slot, index, lock.key, lock.owner)
-            if state == "lost":
-                log.warning("lost the lock for %s/%s mid-post; stopping", channel, slot)
-                return PostOutcome("lost_lease", posted)
-            ts = value if state == "posted" else None
-            if state == "tried":
-                try:
-                    ts = self._find_part(channel, slot, index, parent_ts, float(value))
-                except Exception as exc:  # history unreadable: back off like a failed post
-                    log.error("history lookup for %s/%s failed: %s", channel, slot, exc)
-                    return self._failed(schedules, channel, slot, posted, now)
-            if ts is None:
-                schedules.mark_try(channel, slot, index, time.time())
-                ts, refused = self._post_part(channel, slot, index, text, blocks, parent_ts)
-                if ts is None:
-                    if refused:
-                        schedules.clear_try(channel, slot, index)
-                    return self._failed(schedules, channel, slot, posted, now)
-                posted += 1
-            schedules.mark_part(channel, slot, index, ts)
-            parent_ts = parent_ts or ts
-        schedules.finish(channel, slot, plan["until"], time.time())
-        status = "posted" if plan["parts"] else "skipped_empty"
-        return PostOutcome(status, posted, plan.get("items", 0))
-
-    def _failed(
-        self, schedules: Schedules, channel: str, slot: str, posted: int, now: float
-    ) -> PostOutcome:
-        attempts = schedules.record_failure(channel, slot, now)
-        if attempts >= MAX_ATTEMPTS:
-            ledger = schedules.ledger(channel, slot)
-            nothing_posted = not any(key.startswith("part:") for key in ledger)
-            # Carry the period into the next digest only when none of it reached the channel:
-            # carrying a half-posted one would post its first parts twice.
-            carry = json.loads(ledger["plan"])["since"] if nothing_posted else None
-            log.error("giving up digest %s in %s after %d attempts (%s)", slot, channel,
-                      attempts, "period carried into the next digest" if carry is not None
-                      else "some parts were posted; the rest is dropped")  # fmt: skip
-            schedules.finish(channel, slot, carry, time.time(), state="failed")
-        return PostOutcome("failed", posted)
-
-    def _post_part(
-        self: Services,
-        channel: str,
-        slot: str,
-        index: int,
-        text: str,
-        blocks: list[dict],
-        parent_ts: str | None,
-    ) -> tuple[str | None, bool]:
-        """(ts, refused): ``refused`` when Slack answered ``ok: false`` (it surely has nothing)."""
-        try:
-            resp = self.post_client.chat_postMessage(
-                channel=channel,
-                text=text,
-                blocks=blocks,
-                thread_ts=None if index == 0 else parent_ts,
-                unfurl_links=False,
-                unfurl_media=False,
-                metadata={"event_type": EVENT_TYPE, "event_payload": {"slot": slot, "part": index}},
-            )
-            return resp["ts"], False
-        except SlackApiError as exc:
-            status = exc.response.status_code if exc.response is not None else 0
-            log.error("digest part %d of %s in %s not posted: %s (HTTP %s)", index, slot,
-                      channel, slack_error(exc), status)  # fmt: skip
-            return None, status == 200
-        except Exception as exc:  # a dropped connection: Slack may have it; look before re-sending
-            log.error("digest part %d of %s in %s: %s; will check history", index, slot,
-                      channel, exc)  # fmt: skip
-            return None, False
-
-    def _find_part(
-        self: Services,
-        channel: str,
-        slot: str,
-        index: int,
-        parent_ts: str | None,
-        tried_at: float,
-    ) -> str | None:
-        """Did an earlier attempt's part reach Slack? Look near the attempt's time, page by page
-        (history is rate-limited, so only when an attempt may have reached Slack)."""
-        if index == 0 or not parent_ts:
-            call = self.post_client.conversations_history
-            args = {"oldest": str(tried_at - 60), "latest": str(tried_at + 600)}
-        else:
-            call = self.post_client.conversations_replies
-            args = {"ts": parent_ts}
-        cursor = None
-        for _ in range(MAX_HISTORY_PAGES):
-            resp = call(channel=channel, include_all_metadata=True, limit=200, cursor=cursor,
-                        **args)  # fmt: skip
-            for message in resp.get("messages", []):
-                meta = message.get("metadata") or {}
-                payload = meta.get("event_payload") or {}
-                if (
-                    meta.get("event_type") == EVENT_TYPE
-                    and payload.get("slot") == slot
-                    and int(payload.get("part", -1)) == index
-                ):
-                    return message["ts"]
-            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
-            if not (resp.get("has_more") and cursor):
-                return None
-        raise RuntimeError(f"history of {channel} too long to search for {slot} part {index}")
 
     def _render_parts(self, digest, schedule: Schedule | None) -> list[tuple[str, list[dict]]]:
         if digest.total_stories == 0:

@@ -2,7 +2,8 @@
 
 Handlers never touch Redis or the fetcher; they call these. Storage failures degrade as
 ARCHITECTURE §3 says: caches fail open, saving fails visibly. The Slack flows live in
-``bot.sharing`` (shares, commands) and ``bot.digesting`` (digests) as mixins of ``Services``.
+``bot.sharing`` (shares, commands), ``bot.digesting`` (digests) and ``bot.posting`` (posting a
+digest exactly once), as mixins of ``Services``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import redis
 from bot.config import Settings
 from bot.digesting import DigestMixin
 from bot.fetch import Fetcher
+from bot.posting import PostingMixin
 from bot.sharing import SharingMixin
 from bot.slack_client import make_client
 from bot.sources import Source
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 CACHE_DOWN_NOTE = "The cache was unavailable, so this was not saved."
 
 
-class Services(SharingMixin, DigestMixin):
+class Services(SharingMixin, DigestMixin, PostingMixin):
     """The bot's use cases, bound to one configuration, Redis client and fetcher.
 
     ``cli=True`` keeps everything under ``pd:cli:`` (the command line never shares).

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import make_client
-from bot.digesting import EVENT_TYPE
 from bot.ledger import ChannelLock, Schedules
+from bot.posting import EVENT_TYPE
 from bot.services import Services
 from digests.render import check_blocks
 from digests.schedule import Schedule, latest_due_slot
