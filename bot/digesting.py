@@ -84,13 +84,10 @@ class DigestMixin:
         slot: Slot | None = None,
     ) -> float:
         """Since the channel's last digest, at most one period back (7 days with no schedule)."""
-        if schedule is not None:
-            reference = slot or Slot(name="", at=until)
-            floor = (
-                period_start(schedule, reference)
-                if slot
-                else until - (7 * DAY if schedule.kind == "weekly" else DAY)
-            )
+        if schedule is not None and slot is not None:
+            floor = period_start(schedule, slot)
+        elif schedule is not None and schedule.kind == "daily":
+            floor = until - DAY
         else:
             floor = until - 7 * DAY
         schedules = Schedules(self.store_for(team))

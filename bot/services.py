@@ -23,7 +23,7 @@ from bot.posting import PostingMixin
 from bot.sharing import SharingMixin
 from bot.slack_client import make_client
 from bot.sources import Source
-from bot.store import DAY, Store, StoreError, digest_key
+from bot.store import DAY, Store, StoreError, digest_key, fail_open
 from bot.work import WorkPool
 from digests.analyze import analyze
 from digests.extract import extract_article
@@ -155,13 +155,13 @@ class Services(SharingMixin, DigestMixin, PostingMixin):
 
 
 def _fail_open(store: Store | None, notes: list[str], op: Callable[[Store], Any]) -> Any:
-    """Run a cache operation; on a Redis error, note it once and carry on without the cache."""
+    """A cache operation that, on a Redis error, notes it once and carries on without the cache."""
     if store is None:
         return None
-    try:
-        return op(store)
-    except StoreError as exc:
-        log.warning("cache unavailable, continuing without it: %s", exc)
+    down = object()
+    result = fail_open(lambda: op(store), default=down)
+    if result is down:
         if CACHE_DOWN_NOTE not in notes:
             notes.append(CACHE_DOWN_NOTE)
         return None
+    return result

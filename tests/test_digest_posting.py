@@ -85,6 +85,12 @@ def parts_of(h) -> Counter:
     )
 
 
+def assert_four_parts_once(h) -> None:
+    """The seeded week's digest: parent + three topic parts, each in Slack exactly once."""
+    counts = parts_of(h)
+    assert len(counts) == 4 and all(n == 1 for n in counts.values()), counts
+
+
 def expire_lock(h) -> None:
     h.services.redis.delete(h.services.store_for(TEAM).k("lock", CHANNEL))
 
@@ -175,8 +181,7 @@ def test_death_after_slack_accepted_a_part_before_marking_it_does_not_repost_it(
     assert len(digest_posts(h)) == 2  # parent marked; part 1 reached Slack, unmarked
     expire_lock(h)
     another_process(h).sweep(now=MONDAY + 120)
-    counts = parts_of(h)
-    assert len(counts) == 4 and all(n == 1 for n in counts.values()), counts
+    assert_four_parts_once(h)
     assert h.fake.calls_to("conversations.replies")  # it looked before re-posting
 
 
@@ -187,8 +192,7 @@ def test_a_connection_dropped_after_slack_took_the_post_makes_no_duplicate(h):
     first = h.services.sweep(now=MONDAY + 60)
     assert first[f"{TEAM}/{CHANNEL}/2026-03-02T09:00"] == "failed"
     h.services.sweep(now=MONDAY + 90)
-    counts = parts_of(h)
-    assert len(counts) == 4 and all(n == 1 for n in counts.values()), counts
+    assert_four_parts_once(h)
     assert h.fake.calls_to("conversations.history")
 
 
@@ -198,8 +202,7 @@ def test_a_500_mid_digest_is_not_retried_blindly(h):
     h.fake.fail("chat.postMessage", status=500, skip=2)
     h.services.sweep(now=MONDAY + 60)
     h.services.sweep(now=MONDAY + 90)
-    counts = parts_of(h)
-    assert len(counts) == 4 and all(n == 1 for n in counts.values()), counts
+    assert_four_parts_once(h)
 
 
 def test_429_mid_digest_waits_and_posts_no_duplicate(h):
@@ -207,8 +210,7 @@ def test_429_mid_digest_waits_and_posts_no_duplicate(h):
     seed_week(h)
     h.fake.fail("chat.postMessage", status=429, retry_after=1, skip=1)
     assert h.services.sweep(now=MONDAY + 60)[f"{TEAM}/{CHANNEL}/2026-03-02T09:00"] == "posted"
-    counts = parts_of(h)
-    assert len(counts) == 4 and all(n == 1 for n in counts.values()), counts
+    assert_four_parts_once(h)
 
 
 def test_a_schedule_created_mid_week_does_not_post_at_once(h):
@@ -508,8 +510,7 @@ def test_a_500_after_slack_accepted_the_post_is_found_in_history_not_reposted(h)
     h.fake.fail("chat.postMessage", status=500, accept=True, skip=1)
     h.services.sweep(now=MONDAY + 60)
     h.services.sweep(now=MONDAY + 90)
-    counts = parts_of(h)
-    assert len(counts) == 4 and all(n == 1 for n in counts.values()), counts
+    assert_four_parts_once(h)
     assert h.fake.calls_to("conversations.replies")
 
 
@@ -524,8 +525,7 @@ def test_unreadable_history_backs_off_instead_of_blocking_the_channel(h):
     assert h.services.sweep(now=MONDAY + 100)[key] == "backoff"
     assert h.services.sweep(now=MONDAY + 400)[key] == "failed"  # refused again
     assert h.services.sweep(now=MONDAY + 2000)[key] == "posted"
-    counts = parts_of(h)
-    assert len(counts) == 4 and all(n == 1 for n in counts.values()), counts
+    assert_four_parts_once(h)
 
 
 def test_a_half_posted_digest_given_up_is_not_reposted_next_time(h):
@@ -558,8 +558,7 @@ def test_a_holder_that_lost_its_lease_stops_posting(h):
     h.services.sleep = lose_the_lease
     h.services.post_interval = 1
     assert h.services.sweep(now=MONDAY + 60)[f"{TEAM}/{CHANNEL}/2026-03-02T09:00"] == "lost_lease"
-    counts = parts_of(h)
-    assert len(counts) == 4 and all(n == 1 for n in counts.values()), counts
+    assert_four_parts_once(h)
 
 
 def test_an_open_now_slot_is_finished_before_the_schedule_is_due(h):
@@ -586,5 +585,4 @@ def test_the_history_search_pages_through_a_busy_channel(h):
     for i in range(250):  # the channel keeps talking after the dropped parent
         chatter.chat_postMessage(channel=CHANNEL, text=f"chat {i}")
     h.services.sweep(now=MONDAY + 120)
-    counts = parts_of(h)
-    assert len(counts) == 4 and all(n == 1 for n in counts.values()), counts
+    assert_four_parts_once(h)
