@@ -8,25 +8,40 @@ from concurrent.futures import Executor
 from slack_bolt import App
 
 from bot.config import Settings
+from bot.oauth import oauth_settings
 from bot.services import Services
 from bot.slack_client import make_client
-from handlers import commands, home, messages, reactions, shortcuts
+from handlers import commands, home, installs, messages, reactions, shortcuts
 
 log = logging.getLogger(__name__)
+
+UNAVAILABLE = (
+    "Policy Digest can't find its installation for this workspace right now. Try again in a "
+    "minute; if it keeps saying this, ask an admin to add it to Slack again."
+)
 
 
 def create_app(
     settings: Settings, services: Services, *, listener_executor: Executor | None = None
 ) -> App:
-    """Build the Bolt app; ``App`` calls ``auth.test`` here, once, not on the first request.
+    """Build the Bolt app; with one token ``App`` calls ``auth.test`` here, once, not on the
+    first request. With OAuth (``SLACK_CLIENT_ID``) each request's token comes from the
+    installation store (``bot.oauth``).
 
-    The token comes with ``client`` (so every Web API call uses ``SLACK_API_URL``).
+    Every Web API call, ``oauth.v2.access`` included, goes through ``client``'s ``SLACK_API_URL``.
     """
+    client = make_client(settings)
     app = App(
         signing_secret=settings.slack_signing_secret,
-        client=make_client(settings),
+        client=client,
+        oauth_settings=(
+            oauth_settings(settings, services.workspaces, client)
+            if settings.oauth_enabled
+            else None
+        ),
         process_before_response=False,
         listener_executor=listener_executor,
+        user_facing_authorize_error_message=UNAVAILABLE,
         logger=logging.getLogger("slack_bolt"),
     )
 
@@ -40,4 +55,5 @@ def create_app(
     reactions.register(app)
     home.register(app)
     shortcuts.register(app)
+    installs.register(app)
     return app

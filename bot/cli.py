@@ -204,8 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
         description="Policy Digest: summarize and tag policy news; run the Slack bot.",
-        epilog="With no command: the shell when SLACK_BOT_TOKEN is unset, Socket Mode when "
-        "SLACK_APP_TOKEN is set, otherwise the web app on $PORT.",
+        epilog="With no command: the shell when SLACK_BOT_TOKEN and SLACK_CLIENT_ID are unset, "
+        "Socket Mode when SLACK_APP_TOKEN is set (one workspace), otherwise the web app on $PORT.",
     )
     sub = parser.add_subparsers(dest="command")
 
@@ -247,9 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     command = args.command
     if command is None:
-        if not settings.slack_bot_token:
+        if not (settings.slack_bot_token or settings.oauth_enabled):
             command = "shell"
-        elif settings.slack_app_token:
+        elif settings.slack_app_token and not settings.oauth_enabled:
             command = "socket"
         else:
             command = "web"

@@ -30,6 +30,9 @@ class Settings:
     slack_bot_token: str = field(default="", repr=False)  # secrets never reach a log line
     slack_signing_secret: str = field(default="", repr=False)
     slack_app_token: str = field(default="", repr=False)
+    slack_client_id: str = ""  # with the secret: OAuth installs, many workspaces
+    slack_client_secret: str = field(default="", repr=False)
+    token_encryption_key: str = field(default="", repr=False)
     slack_api_url: str = "https://slack.com/api/"
     redis_url: str = field(default="", repr=False)  # may carry a password
     data_dir: Path = Path(".data")
@@ -45,6 +48,28 @@ class Settings:
     summary_cache_days: int = 30
     page_cache_hours: int = 24
 
+    @property
+    def oauth_enabled(self) -> bool:
+        return bool(self.slack_client_id)
+
+    def oauth_problem(self) -> str | None:
+        """What is wrong with the OAuth configuration, if anything (``None`` when fine)."""
+        if not (self.slack_client_id or self.slack_client_secret):
+            return None
+        if not (self.slack_client_id and self.slack_client_secret):
+            return "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together (OAuth installs)."
+        if self.slack_bot_token:
+            return (
+                "Set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID/SECRET (OAuth), not both."
+            )
+        if not self.token_encryption_key:
+            return (
+                "OAuth installs need TOKEN_ENCRYPTION_KEY (tokens are encrypted at rest); make "
+                "one with: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'"
+            )
+        return None
+
     @classmethod
     def from_env(cls, *, dotenv: bool = True) -> Settings:
         """Read the environment; a ``.env`` in the working directory fills what is unset."""
@@ -53,7 +78,10 @@ class Settings:
         api_url = os.environ.get("SLACK_API_URL", "").strip() or cls.slack_api_url
         if not api_url.endswith("/"):
             api_url += "/"
-        return cls(
+        settings = cls(
+            slack_client_id=os.environ.get("SLACK_CLIENT_ID", "").strip(),
+            slack_client_secret=os.environ.get("SLACK_CLIENT_SECRET", "").strip(),
+            token_encryption_key=os.environ.get("TOKEN_ENCRYPTION_KEY", "").strip(),
             slack_bot_token=os.environ.get("SLACK_BOT_TOKEN", "").strip(),
             slack_signing_secret=os.environ.get("SLACK_SIGNING_SECRET", "").strip(),
             slack_app_token=os.environ.get("SLACK_APP_TOKEN", "").strip(),
@@ -70,3 +98,7 @@ class Settings:
             log_level=(os.environ.get("LOG_LEVEL", "").strip() or "INFO").upper(),
             workers=_int("WORKERS", 4),
         )
+        problem = settings.oauth_problem()
+        if problem:
+            raise SystemExit(problem)
+        return settings

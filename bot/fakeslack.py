@@ -3,23 +3,38 @@
 The shell drives the real Bolt app against it, and the tests use it to see what the bot posted
 and to inject faults (429 with Retry-After, 500, Slack errors, a connection dropped after a
 post was accepted). It keeps channel history with message metadata, like Slack does.
+
+Several workspaces: ``install_code(team)`` hands out an OAuth code that ``oauth.v2.access``
+exchanges for that workspace's bot token (``GET /oauth/v2/authorize`` redirects with one, like
+Slack's consent page); every call is recorded with the team its token belongs to, ``auth.test``
+answers that team, and ``revoke(team)`` makes its tokens fail as an uninstall does. A token the
+fake did not issue (``xoxb-test``) belongs to ``TEAM_ID``.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlparse
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlparse
 
 BOT_USER_ID = "UBOT"
 TEAM_ID = "T0LOCAL"
 WORKSPACE_URL = "https://local.slack.test/"
+CLIENT_ID = "111.222"  # the app credentials the fake accepts at oauth.v2.access
+CLIENT_SECRET = "fake-client-secret"
+
+
+def bot_user_of(team: str) -> str:
+    """The bot's user id in a workspace (``UBOT`` in the default one)."""
+    return BOT_USER_ID if team == TEAM_ID else f"UBOT{team}"
 
 
 @dataclass
@@ -29,6 +44,7 @@ class Call:
     method: str
     params: dict
     at: float = field(default_factory=time.time)
+    team: str | None = None  # whose token made the call (None: no token, e.g. response_url)
 
 
 @dataclass
@@ -54,6 +70,11 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._lock = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
+        self.client_id, self.client_secret = CLIENT_ID, CLIENT_SECRET
+        self.redirect_url = ""  # the app's configured redirect URL (GET /oauth/v2/authorize)
+        self._codes: dict[str, tuple[str, str]] = {}  # code -> (team, installing user)
+        self._tokens: dict[str, str] = {}  # token -> team
+        self._revoked: set[str] = set()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -63,6 +84,9 @@ class FakeSlack:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 fake._handle(self)
+
+            def do_GET(self) -> None:  # noqa: N802
+                fake._authorize_page(self)
 
             def log_message(self, *args) -> None:
                 pass
@@ -133,6 +157,68 @@ class FakeSlack:
             channels = [channel] if channel else list(self.history)
             return [dict(m) for c in channels for m in self.history.get(c, [])]
 
+    # -- workspaces and OAuth ---------------------------------------------------------------
+
+    def install_code(self, team: str, user: str = "UINSTALLER") -> str:
+        """A code the consent page would hand the app for installing into ``team``."""
+        code = f"code-{team}-{secrets.token_hex(4)}"
+        with self._lock:
+            self._codes[code] = (team, user)
+        return code
+
+    def revoke(self, team: str) -> None:
+        """What an uninstall does at Slack: the workspace's tokens stop working."""
+        with self._lock:
+            self._revoked.update(t for t, owner in self._tokens.items() if owner == team)
+
+    def tokens_of(self, team: str) -> list[str]:
+        with self._lock:
+            return [t for t, owner in self._tokens.items() if owner == team]
+
+    def _team_of(self, token: str | None) -> str | None:
+        if not token:
+            return None
+        with self._lock:
+            return self._tokens.get(token, TEAM_ID)
+
+    def _authorize_page(self, request: BaseHTTPRequestHandler) -> None:
+        """Slack's consent page, already accepted: redirect to the app with a code and the state."""
+        url = urlparse(request.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if url.path != "/oauth/v2/authorize" or query.get("client_id") != self.client_id:
+            self._reply(request, 404, {"ok": False, "error": "not_found"})
+            return
+        code = self.install_code(query.get("team") or TEAM_ID)
+        target = query.get("redirect_uri") or self.redirect_url
+        location = f"{target}?{urlencode({'code': code, 'state': query.get('state', '')})}"
+        self._record(Call("oauth.authorize", query))
+        request.send_response(302)
+        request.send_header("Location", location)
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+
+    def _oauth_access(self, request: BaseHTTPRequestHandler, p: dict) -> dict:
+        auth = request.headers.get("Authorization") or ""
+        if auth.startswith("Basic "):
+            client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+        else:
+            client_id, secret = p.get("client_id", ""), p.get("client_secret", "")
+        if (client_id, secret) != (self.client_id, self.client_secret):
+            return {"ok": False, "error": "invalid_client_id"}
+        with self._lock:
+            found = self._codes.pop(p.get("code", ""), None)
+            if found is None:
+                return {"ok": False, "error": "invalid_code"}
+            team, user = found
+            token = f"xoxb-{team}-{secrets.token_hex(12)}"
+            self._tokens[token] = team
+        return {
+            "ok": True, "app_id": "A1", "access_token": token, "token_type": "bot",
+            "scope": "chat:write,commands", "bot_user_id": bot_user_of(team),
+            "team": {"id": team, "name": f"Workspace {team}"}, "enterprise": None,
+            "is_enterprise_install": False, "authed_user": {"id": user},
+        }  # fmt: skip
+
     # -- the API --------------------------------------------------------------------------------
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
@@ -148,11 +234,23 @@ class FakeSlack:
                         params[key] = json.loads(params[key])
         path = urlparse(request.path).path
         method = "response_url" if path.startswith("/response/") else path.rsplit("/", 1)[-1]
+        auth = request.headers.get("Authorization") or ""
+        token = auth[7:] if auth.startswith("Bearer ") else params.pop("token", None)
+        team = self._team_of(token)
+        if method == "oauth.v2.access":
+            body = self._oauth_access(request, params)
+            self._record(Call(method, {"code": params.get("code")}))
+            self._reply(request, 200, body)
+            return
+        if token in self._revoked:
+            self._record(Call(method, {**params, "_failed": 200}, team=team))
+            self._reply(request, 200, {"ok": False, "error": "token_revoked"})
+            return
         fault = self._take_fault(method)
         if fault and not fault.drop_after_accept:
             if fault.accept:
-                self._answer(method, params)
-            self._record(Call(method, {**params, "_failed": fault.status}))
+                self._answer(method, params, team)
+            self._record(Call(method, {**params, "_failed": fault.status}, team=team))
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
             body = {
                 "ok": False,
@@ -160,8 +258,8 @@ class FakeSlack:
             }
             self._reply(request, fault.status, body, headers)
             return
-        body = self._answer(method, params)
-        self._record(Call(method, params))
+        body = self._answer(method, params, team)
+        self._record(Call(method, params, team=team))
         if fault and fault.drop_after_accept:
             request.close_connection = True
             request.connection.shutdown(2)  # Slack took it, the client never hears back
@@ -217,16 +315,17 @@ class FakeSlack:
             "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }
 
-    def _answer(self, method: str, p: dict) -> dict:
+    def _answer(self, method: str, p: dict, team: str | None = None) -> dict:
+        team = team or TEAM_ID
         if method == "auth.test":
             return {
                 "ok": True,
                 "url": WORKSPACE_URL,
-                "team": "Local",
-                "team_id": TEAM_ID,
+                "team": "Local" if team == TEAM_ID else f"Workspace {team}",
+                "team_id": team,
                 "user": "policy-digest",
-                "user_id": BOT_USER_ID,
-                "bot_id": "BBOT",
+                "user_id": bot_user_of(team),
+                "bot_id": "BBOT" if team == TEAM_ID else f"B{team}",
             }
         if method == "chat.postMessage":
             ts = self._next_ts()
@@ -236,7 +335,8 @@ class FakeSlack:
                 "text": p.get("text", ""),
                 "blocks": p.get("blocks") or [],
                 "thread_ts": p.get("thread_ts"),
-                "user": BOT_USER_ID,
+                "user": bot_user_of(team),
+                "team": team,
                 "bot_id": "BBOT",
             }
             if p.get("metadata"):

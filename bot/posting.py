@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.ledger import MAX_ATTEMPTS, ChannelLock, Schedules
@@ -41,6 +42,7 @@ class PostOutcome:
     """What one posting attempt did (the sweep logs it, ``/digest now`` reports it)."""
 
     status: str  # posted | skipped_empty | done_before | busy | backoff | failed | lost_lease
+    #              | not_installed (no token for the workspace: uninstalled)
     parts_posted: int = 0
     items: int = 0
 
@@ -71,6 +73,10 @@ class PostingMixin:
         (a person asked, with ``/digest now``) skips the back-off of an earlier failure.
         """
         now = time.time() if now is None else now
+        # Never re-sent blindly after a dropped connection (ARCHITECTURE §3); team's own token.
+        client = self.workspaces.client_for(team, retry_connection_errors=False)
+        if client is None:
+            return PostOutcome("not_installed")
         store = self.store_for(team)
         schedules = Schedules(store)
         lock = ChannelLock(store, channel, f"{self.owner_id}:{uuid.uuid4().hex[:8]}")
@@ -79,7 +85,9 @@ class PostingMixin:
         try:
             open_slot = schedules.open_slot(channel)
             if open_slot and open_slot != slot_name:
-                outcome = self._post_plan(schedules, lock, channel, open_slot, now, retry_now)
+                outcome = self._post_plan(
+                    client, schedules, lock, channel, open_slot, now, retry_now
+                )
                 if outcome.status not in FINISHED or slot_name is None:
                     return outcome
             if slot_name is None:
@@ -89,13 +97,14 @@ class PostingMixin:
                 return PostOutcome("done_before")
             plan = plan_for() if "plan" not in ledger else None
             schedules.claim(channel, slot_name, lock.owner, plan, time.time())
-            return self._post_plan(schedules, lock, channel, slot_name, now, retry_now)
+            return self._post_plan(client, schedules, lock, channel, slot_name, now, retry_now)
         finally:
             with contextlib.suppress(StoreError):
                 lock.release()
 
     def _post_plan(
         self: Services,
+        client: WebClient,
         schedules: Schedules,
         lock: ChannelLock,
         channel: str,
@@ -129,13 +138,13 @@ class PostingMixin:
             ts = value if state == "posted" else None
             if state == "tried":
                 try:
-                    ts = self._find_part(channel, slot, index, parent_ts, float(value))
+                    ts = self._find_part(client, channel, slot, index, parent_ts, float(value))
                 except Exception as exc:  # history unreadable: back off like a failed post
                     log.error("history lookup for %s/%s failed: %s", channel, slot, exc)
                     return self._failed(schedules, channel, slot, posted, now)
             if ts is None:
                 schedules.mark_try(channel, slot, index, time.time())
-                ts, refused = self._post_part(channel, slot, index, text, blocks, parent_ts)
+                ts, refused = self._post_part(client, channel, slot, index, text, blocks, parent_ts)
                 if ts is None:
                     if refused:
                         schedules.clear_try(channel, slot, index)
@@ -165,6 +174,7 @@ class PostingMixin:
 
     def _post_part(
         self: Services,
+        client: WebClient,
         channel: str,
         slot: str,
         index: int,
@@ -174,7 +184,7 @@ class PostingMixin:
     ) -> tuple[str | None, bool]:
         """(ts, refused): ``refused`` when Slack answered ``ok: false`` (it surely has nothing)."""
         try:
-            resp = self.post_client.chat_postMessage(
+            resp = client.chat_postMessage(
                 channel=channel,
                 text=text,
                 blocks=blocks,
@@ -196,6 +206,7 @@ class PostingMixin:
 
     def _find_part(
         self: Services,
+        client: WebClient,
         channel: str,
         slot: str,
         index: int,
@@ -205,10 +216,10 @@ class PostingMixin:
         """Did an earlier attempt's part reach Slack? Look near the attempt's time, page by page
         (history is rate-limited, so only when an attempt may have reached Slack)."""
         if index == 0 or not parent_ts:
-            call = self.post_client.conversations_history
+            call = client.conversations_history
             args = {"oldest": str(tried_at - 60), "latest": str(tried_at + 600)}
         else:
-            call = self.post_client.conversations_replies
+            call = client.conversations_replies
             args = {"ts": parent_ts}
         cursor = None
         for _ in range(MAX_HISTORY_PAGES):

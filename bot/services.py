@@ -21,10 +21,10 @@ from bot.digesting import DigestMixin
 from bot.fetch import Fetcher
 from bot.posting import PostingMixin
 from bot.sharing import SharingMixin
-from bot.slack_client import make_client
 from bot.sources import Source
 from bot.store import DAY, Store, StoreError, digest_key, fail_open
 from bot.work import WorkPool
+from bot.workspaces import Workspaces
 from digests.analyze import analyze
 from digests.extract import extract_article
 from digests.models import Article
@@ -50,12 +50,14 @@ class Services(SharingMixin, DigestMixin, PostingMixin):
         *,
         cli: bool = False,
         pool: WorkPool | None = None,
+        workspaces: Workspaces | None = None,
     ) -> None:
         self.settings = settings
         self.redis = redis_client
         self.cli = cli
         self.fetcher = fetcher or Fetcher(allow_private=settings.fetch_allow_private)
         self.pool = pool or WorkPool(workers=settings.workers)
+        self.workspaces = workspaces or Workspaces.from_settings(settings, redis_client)
         self._taxonomies: dict[str, Taxonomy] = {}
 
     def store_for(self, team: str | None) -> Store | None:
@@ -64,11 +66,6 @@ class Services(SharingMixin, DigestMixin, PostingMixin):
         if self.cli:
             return Store(self.redis, "pd:cli:")
         return Store.for_team(self.redis, team or "local")
-
-    @cached_property
-    def post_client(self):
-        """Digest posting never re-sends blindly after a dropped connection (ARCHITECTURE §3)."""
-        return make_client(self.settings, retry_connection_errors=False)
 
     @cached_property
     def taxonomy(self) -> Taxonomy:

@@ -67,6 +67,8 @@ class Shell:
         self.settings = replace(
             settings,
             slack_bot_token="xoxb-local-shell",
+            slack_client_id="",  # the shell is one stand-in workspace, never OAuth installs
+            slack_client_secret="",
             slack_signing_secret=self.secret,
             slack_api_url=self.fake.base_url,
         )

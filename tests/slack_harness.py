@@ -89,8 +89,9 @@ class Harness:
 
     def __init__(self, redis_client, *, workers: int = 2, queue: int = 8, **settings) -> None:
         self.fake = FakeSlack().start()
+        if "slack_client_id" not in settings:  # one workspace; else OAuth installs (test_oauth)
+            settings.setdefault("slack_bot_token", "xoxb-test")
         self.settings = Settings(
-            slack_bot_token="xoxb-test",
             slack_signing_secret=SECRET,
             slack_api_url=self.fake.base_url,
             fetch_allow_private=["127.0.0.0/8"],
@@ -132,21 +133,24 @@ class Harness:
         user: str = "U1",
         ts: str | None = None,
         channel: str = CHANNEL,
+        team: str = TEAM_ID,
         **event,
     ) -> str:
         self._n += 1
         payload = {
-            "token": "t", "team_id": TEAM_ID, "api_app_id": "A1", "type": "event_callback",
+            "token": "t", "team_id": team, "api_app_id": "A1", "type": "event_callback",
             "event_id": event_id or f"Ev{self._n:06d}", "event_time": int(time.time()),
             "event": {"type": "message", "channel": channel, "user": user, "text": text,
                       "ts": ts or f"{int(time.time())}.{self._n:06d}", **event},
         }  # fmt: skip
         return json.dumps(payload)
 
-    def command_body(self, text: str, *, user: str = "U1", channel: str = CHANNEL) -> str:
+    def command_body(
+        self, text: str, *, user: str = "U1", channel: str = CHANNEL, team: str = TEAM_ID
+    ) -> str:
         self._n += 1
         return urlencode({
-            "token": "t", "team_id": TEAM_ID, "channel_id": channel, "user_id": user,
+            "token": "t", "team_id": team, "channel_id": channel, "user_id": user,
             "command": "/digest", "text": text, "api_app_id": "A1",
             "trigger_id": f"tr{self._n}", "response_url": self.fake.response_url(f"c{self._n}"),
         })  # fmt: skip
@@ -183,8 +187,9 @@ def web_process(fake: FakeSlack, redis_url: str, **env):
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     full_env.update(
         SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.base_url,
-        REDIS_URL=redis_url, FETCH_ALLOW_PRIVATE="127.0.0.0/8", LOG_LEVEL="WARNING", **env,
+        REDIS_URL=redis_url, FETCH_ALLOW_PRIVATE="127.0.0.0/8", LOG_LEVEL="WARNING",
     )  # fmt: skip
+    full_env.update(env)
     cmd = [sys.executable, "-m", "gunicorn", "bot.web:create_wsgi()", "--bind",
            f"127.0.0.1:{port}", "--workers", "1", "--threads", "8"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL,
