@@ -180,7 +180,10 @@ def test_the_same_words_do_tag_in_their_policy_sense():
 
 
 WIDGETS = Taxonomy.from_dict(
-    {"topics": {"widgets": {"label": "Widgets", "phrases": {"widget quota": 1.5}}}}
+    {
+        "params": {"title_weight": 2.0, "lead_weight": 1.5, "min_score": 0.4},
+        "topics": {"widgets": {"label": "Widgets", "phrases": {"widget quota": 1.5}}},
+    }
 )
 FILLER = " ".join(
     f"Paragraph {i} covers local weather and the school calendar in some detail." for i in range(30)
@@ -223,10 +226,10 @@ def test_repetition_is_capped():
 
 def test_phrases_tolerate_hyphens_spacing_and_line_breaks():
     for text in (
-        "The EU opened an antidumping probe into steel.",
-        "The EU opened an anti-dumping probe into steel.",
-        "The EU opened an anti dumping probe into steel.",
-        "The EU opened an anti-\ndumping probe into steel.",
+        "The EU imposed antidumping duties on steel.",
+        "The EU imposed anti-dumping duties on steel.",
+        "The EU imposed anti dumping duties on steel.",
+        "The EU imposed anti-\ndumping duties on steel.",
     ):
         assert "tariffs" in tags_by_id(tag_article("EU probe", text)), text
     wrapped = "Officials warned that the trade\nwar would widen."
@@ -381,7 +384,8 @@ def test_a_missing_file_is_a_value_error(tmp_path):
 
 def test_negative_context_cues_lower_the_score_and_can_drop_the_tag():
     topic = {"label": "Widgets", "phrases": {"widget quota": 3.0}, "negative": {"toy shop": 1.5}}
-    tax = Taxonomy.from_dict({"topics": {"widgets": topic}})
+    params = {"lead_weight": 1.5, "min_score": 0.4}
+    tax = Taxonomy.from_dict({"params": params, "topics": {"widgets": topic}})
     alone = tag_article("", "The widget quota was raised.", tax)[0].score
     mixed = tag_article("", "The widget quota was raised. The toy shop reopened.", tax)[0].score
     assert mixed < alone
@@ -399,6 +403,54 @@ def test_a_zero_weight_negative_masks_a_heavier_overlapping_positive_and_costs_n
     text = "Security forces were deployed. Social Security checks rise."
     only_first = tag_article("", "Security forces were deployed.", plain)[0].score
     assert tag_article("", text, masked)[0].score == pytest.approx(only_first)
+
+
+# --------------------------------------------------------------------------- evidence
+
+
+@pytest.mark.parametrize(
+    ("topic", "text"),
+    [
+        # a title is not evidence
+        (
+            "sanctions",
+            "Treasury Secretary Scott Bessent said inflation was easing and yields fell.",
+        ),
+        ("sanctions", "The Treasury Department reported a wider deficit as receipts slowed."),
+        # generic nouns are not evidence
+        ("export_controls", "The city eased restrictions and parking controls downtown."),
+        ("export_controls", "New restrictions on travel were lifted; border controls remain."),
+        ("diplomacy", "Union leaders resumed talks with the carmaker on Monday."),
+        ("fentanyl", "The vote was a precursor to a wider reform of the pension system."),
+    ],
+)
+def test_a_title_or_a_generic_noun_alone_is_not_evidence(topic, text):
+    assert topic not in tags_by_id(tag_article("", text))
+
+
+def test_light_cues_add_to_an_anchor_but_are_never_shown_as_evidence():
+    text = (
+        "Treasury Secretary Scott Bessent said the Office of Foreign Assets Control had "
+        "designated three Hong Kong firms. New restrictions and controls follow."
+    )
+    tags = tags_by_id(tag_article("Hong Kong firms designated", text))
+    assert tags["sanctions"].evidence == ["Office of Foreign Assets Control"]
+    alone = tags_by_id(tag_article("", "The Office of Foreign Assets Control acted."))
+    assert tags["sanctions"].score > alone["sanctions"].score  # "designated" still counts
+
+
+def test_generic_words_never_appear_as_evidence_even_beside_an_anchor():
+    text = EXPORT_CONTROLS + " The Treasury Secretary held talks on restrictions and controls."
+    generic = {"treasury secretary", "talks", "restrictions", "controls", "trade", "security"}
+    tags = tag_article("Commerce adds firms to the Entity List", text)
+    assert "export_controls" in tags_by_id(tags)
+    for tag in tags:
+        assert tag.evidence and not {e.lower() for e in tag.evidence} & generic, tag
+
+
+def test_a_team_topic_of_plain_phrases_still_tags():
+    team = Taxonomy.load().with_phrases({"ports": ["harbour dues"]})
+    assert "ports" in tags_by_id(tag_article("", "Harbour dues rose again.", team))
 
 
 # --------------------------------------------------------------------------- purity
@@ -442,11 +494,7 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def test_quality_on_policy_excerpts():
-    """Thresholds sit a little below what bench/topics_eval.py measures (see the report)."""
-    rows = _rows("topics_policy.jsonl")
-    tax = Taxonomy.load()
-    tp = fp = fn = 0
+def _quality(rows: list[dict], tax: Taxonomy) -> dict:
     per_topic = {t: [0, 0, 0] for t in TOPIC_IDS}
     others_tagged = others = 0
     for row in rows:
@@ -455,22 +503,46 @@ def test_quality_on_policy_excerpts():
         if "other" in row["labels"]:
             others += 1
             others_tagged += bool(pred)
-        tp += len(pred & gold)
-        fp += len(pred - gold)
-        fn += len(gold - pred)
         for t in TOPIC_IDS:
             per_topic[t][0] += t in pred and t in gold
             per_topic[t][1] += t in pred and t not in gold
             per_topic[t][2] += t in gold and t not in pred
-    precision, recall, _ = _prf(tp, fp, fn)
-    macro_f1 = sum(_prf(*c)[2] for c in per_topic.values()) / len(per_topic)
-    assert precision >= 0.84, precision  # measured 0.886
-    assert recall >= 0.90, recall  # measured 0.943
-    assert macro_f1 >= 0.88, macro_f1  # measured 0.930; keyword floor 0.86
-    assert others and others_tagged <= 1, f"{others_tagged}/{others} off-topic rows tagged"
+    present = [c for c in per_topic.values() if c[0] + c[2]]
+    return {
+        "micro": _prf(*(sum(c[i] for c in per_topic.values()) for i in range(3))),
+        "macro_f1": sum(_prf(*c)[2] for c in present) / len(present),
+        "precision": {t: _prf(*c)[0] for t, c in per_topic.items()},
+        "others": (others_tagged, others),
+    }
+
+
+def test_quality_on_paragraphs_written_for_the_benchmark():
+    """Never tuned on (labels committed before the tagger ran): a floor, not the target.
+
+    bench/quality_topics.py reports these with intervals next to the held-out dev folds.
+    """
+    path = Path(__file__).resolve().parents[1] / "bench" / "data" / "topics_written.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    q = _quality(rows, Taxonomy.load())
+    assert q["macro_f1"] >= 0.85, q["macro_f1"]  # measured 0.90
+    assert q["micro"][0] >= 0.90, q["micro"]  # measured P 0.96
+    for topic in ("fentanyl", "export_controls"):
+        assert q["precision"][topic] >= 0.9, (topic, q["precision"][topic])
+    assert q["others"][0] <= 1, q["others"]
+
+
+def test_quality_on_policy_excerpts():
+    """In-sample regression guard only (the numbers that count are the held-out folds of
+    bench/quality_topics.py); floors sit a little below what the shipped file measures."""
+    q = _quality(_rows("topics_policy.jsonl"), Taxonomy.load())
+    assert q["micro"][0] >= 0.86, q["micro"]  # measured P 0.91
+    assert q["micro"][1] >= 0.86, q["micro"]  # measured R 0.89
+    assert q["macro_f1"] >= 0.88, q["macro_f1"]  # measured 0.91; keyword floor 0.86
+    assert q["others"][1] and q["others"][0] == 0, q["others"]
 
 
 def test_trade_quality_on_reuters_newswires():
+    """In-sample regression guard, as above."""
     rows = _rows("topics_reuters.jsonl")
     tax = Taxonomy.load()
     tp = fp = fn = 0
@@ -481,6 +553,6 @@ def test_trade_quality_on_reuters_newswires():
         fp += pred and not gold
         fn += gold and not pred
     precision, recall, f1 = _prf(tp, fp, fn)
-    assert precision >= 0.82, precision  # measured 0.867; floor 0.74
-    assert recall >= 0.95, recall  # measured 1.000; floor 0.93
-    assert f1 >= 0.88, f1  # measured 0.929; floor 0.82
+    assert precision >= 0.86, precision  # measured 0.90; floor 0.74
+    assert recall >= 0.92, recall  # measured 0.95; floor 0.93
+    assert f1 >= 0.89, f1  # measured 0.925; floor 0.82

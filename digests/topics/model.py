@@ -35,10 +35,10 @@ class Topic:
 class Params:
     """Scoring knobs, read from ``[params]``; the defaults are what the shipped file uses."""
 
-    min_score: float = 0.4
+    min_score: float = 0.45
     score_scale: float = 4.0
-    title_weight: float = 2.0
-    lead_weight: float = 1.5
+    title_weight: float = 3.0
+    lead_weight: float = 1.0
     body_weight: float = 1.0
     lead_chars: int = 400
     lead_sentences: int = 2
@@ -47,4 +47,5 @@ class Params:
     max_evidence: int = 5
     default_weight: float = 1.0
     negative_weight: float = 1.0
-    team_weight: float = 2.0
+    team_weight: float = 3.0
+    anchor_weight: float = 1.5  # a tag needs one cue at least this heavy (see scoring)

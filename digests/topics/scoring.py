@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from digests.models import TopicTag
 from digests.topics.matcher import OFF_TOPIC, Entry
 from digests.topics.model import Params
+from digests.topics.shown import shown_tags
 
 if TYPE_CHECKING:
     from digests.topics.taxonomy import Taxonomy
@@ -101,7 +102,16 @@ def _contribution(weight: float, regions: list[float], params: Params) -> float:
     )
 
 
-def tag(taxonomy: Taxonomy, title: str, text: str) -> list[TopicTag]:
+def score_topics(taxonomy: Taxonomy, title: str, text: str) -> list[TopicTag]:
+    """Every topic whose score reaches its threshold, highest first (before the display cap).
+
+    A topic needs evidence: an *anchor*, a cue weighing ``anchor_weight`` or more (words that
+    imply the topic on their own: "Entity List", "OFAC", "fentanyl"; in a topic whose cues are
+    all lighter, such as a team's plain list, its heaviest). Lighter cues ("restrictions",
+    "talks") only add to an anchor's score, never tag on their own (cross-validation preferred
+    this to letting three of them together stand for an anchor), and only anchors are shown,
+    so a tag is always explained by words that mean it.
+    """
     params = taxonomy.params
     matcher = taxonomy.matcher
     entries = matcher.entries
@@ -138,18 +148,22 @@ def tag(taxonomy: Taxonomy, title: str, text: str) -> list[TopicTag]:
     tags: list[tuple[float, int, TopicTag]] = []
     order = {tid: i for i, tid in enumerate(taxonomy.topics)}
     for tid, hits in by_topic.items():
+        topic = taxonomy.topics[tid]
+        heaviest = max(c.weight for c in topic.phrases + topic.patterns)
+        anchor = min(params.anchor_weight, heaviest)  # a list-only topic: every cue anchors
         raw = -off_topic
         evidence: list[tuple[float, str]] = []
         for index, (value, surface) in contributions(hits).items():
-            if entries[index].cue.negative:
+            cue = entries[index].cue
+            if cue.negative:
                 raw -= value
             else:
                 raw += value
-                evidence.append((value, surface))
-        if raw <= 0:
+                if cue.weight >= anchor:
+                    evidence.append((value, surface))
+        if raw <= 0 or not evidence:
             continue
         score = 1.0 - math.exp(-raw / params.score_scale)
-        topic = taxonomy.topics[tid]
         threshold = topic.min_score if topic.min_score is not None else params.min_score
         if score < threshold:
             continue
@@ -166,3 +180,8 @@ def tag(taxonomy: Taxonomy, title: str, text: str) -> list[TopicTag]:
         tags.append((score, order[tid], TopicTag(tid, topic.label, round(score, 3), shown)))
     tags.sort(key=lambda t: (-t[0], t[1]))
     return [t for _, _, t in tags]
+
+
+def tag(taxonomy: Taxonomy, title: str, text: str) -> list[TopicTag]:
+    """The article's tag list as every view shows it (see :func:`shown_tags`)."""
+    return shown_tags(score_topics(taxonomy, title, text))
