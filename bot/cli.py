@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from digests.errors import InputError
+from digests.topics import shown_tags
 
 log = logging.getLogger("bot")
 
@@ -106,7 +107,7 @@ def _print_readable(result: dict, out) -> None:
         out.write(f"  • {sentence}\n")
     out.write("\n")
     if result["topics"]:
-        for tag in result["topics"]:
+        for tag in shown_tags(result["topics"]):
             evidence = ", ".join(f'"{e}"' for e in tag["evidence"])
             out.write(f"  #{tag['topic']} ({tag['label']}, {tag['score']:.2f}): {evidence}\n")
     else:

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from digests.cluster import cluster_items
 from digests.models import SharedItem, TopicTag
+from digests.topics.shown import shown_tags
 
 OTHER = "other"
 OTHER_LABEL = "Other"
@@ -152,7 +153,7 @@ def _merge_topics(
         for t in best.values()
     ]
     merged.sort(key=lambda t: (-t.score, t.topic))
-    return merged
+    return shown_tags(merged)  # the same list a single article shows, however many merged
 
 
 def _story(

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from digests.digest import Digest, Link, Section, Story
 from digests.schedule import MONTH_NAMES, format_local
+from digests.topics.shown import shown_tags
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -37,7 +38,6 @@ GIST_MAX_CHARS = 600
 URL_MAX_CHARS = 1_000
 MAX_ALSO = 5
 MAX_SHARERS = 5
-MAX_TAGS = 6
 FALLBACK_MAX_CHARS = 300
 _USER_ID = re.compile(r"^[UWB][A-Z0-9]{1,31}$")
 
@@ -171,7 +171,7 @@ def _story_text(story: Story, *, links: bool = True, gist_limit: int = GIST_MAX_
 def _story_meta(story: Story) -> str:
     bits: list[str] = []
     if story.topics:
-        tags = [_clip(t.label, 40) for t in story.topics[:MAX_TAGS]]
+        tags = [_clip(t.label, 40) for t in shown_tags(story.topics)]
         bits.append(escape(", ".join(tags)))
     if story.sharers:
         who = ", ".join(_mention(u) for u in story.sharers[:MAX_SHARERS])
@@ -344,7 +344,7 @@ def render_markdown(digest: Digest) -> str:
                 lines.append(f"   {story.gist}")
             meta = []
             if story.topics:
-                meta.append("Tags: " + ", ".join(t.label for t in story.topics))
+                meta.append("Tags: " + ", ".join(t.label for t in shown_tags(story.topics)))
             if story.sharers:
                 meta.append("shared by " + ", ".join(f"@{u}" for u in story.sharers))
             meta.append(_plural(story.shares, "share"))
@@ -383,7 +383,7 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
                         "gist": story.gist,
                         "topics": [
                             {"topic": t.topic, "label": t.label, "score": t.score}
-                            for t in story.topics
+                            for t in shown_tags(story.topics)
                         ],
                         "sharers": list(story.sharers),
                         "permalink": story.permalink,

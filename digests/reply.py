@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from digests.models import SharedItem
 from digests.render import escape, link
+from digests.topics.shown import shown_tags
 
 SECTION_MAX = 3000
 BUSY = "I'm busy right now; try again in a minute."
@@ -14,16 +15,13 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-SHOWN_TAGS = 4
-
-
 def tags_line(topics: list[dict], evidence: bool = True) -> str:
     """``Export controls (“entity list”, “BIS”) · Tariffs (“Section 301”)`` — why each tag.
 
-    The strongest four are shown; the JSON result and the digest keep them all.
+    The article's one tag list (:func:`shown_tags`), as the digest, JSON and CLI show it.
     """
     parts = []
-    for tag in topics[:SHOWN_TAGS]:
+    for tag in shown_tags(topics):
         part = f"*{escape(tag['label'])}*"
         if evidence and tag.get("evidence"):
             quoted = ", ".join(f"“{escape(e)}”" for e in tag["evidence"][:3])
@@ -93,7 +91,7 @@ def recent_message(items: list[SharedItem], topic: str | None) -> str:
         return f"Nothing shared in this channel{scope} in the last 30 days."
     lines = [f"*Recently shared here{f' — {escape(topic)}' if topic else ''}:*"]
     for item in items:
-        tags = ", ".join(escape(t.label) for t in item.topics[:3])
+        tags = ", ".join(escape(t.label) for t in shown_tags(item.topics))
         thread = f" · <{item.permalink}|thread>" if item.permalink else ""
         title = link(item.url, item.title or "Untitled")
         lines.append(f"• {title}{' — ' + tags if tags else ''}{thread}")
@@ -120,7 +118,7 @@ def home_view(items: list[tuple[str, SharedItem]]) -> dict:
     for channel, item in items:
         if len(blocks) + 2 > HOME_MAX_BLOCKS:
             break
-        tags = ", ".join(escape(t.label) for t in item.topics[:3])
+        tags = ", ".join(escape(t.label) for t in shown_tags(item.topics))
         where = f"in <#{channel}>" + (f" · <{item.permalink}|thread>" if item.permalink else "")
         gist = escape(item.summary[0]) if item.summary else ""
         text = f"*{link(item.url, item.title or 'Untitled')}*\n{gist}"
