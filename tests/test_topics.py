@@ -422,6 +422,8 @@ def test_a_zero_weight_negative_masks_a_heavier_overlapping_positive_and_costs_n
         ("export_controls", "New restrictions on travel were lifted; border controls remain."),
         ("diplomacy", "Union leaders resumed talks with the carmaker on Monday."),
         ("fentanyl", "The vote was a precursor to a wider reform of the pension system."),
+        # a program's name, not the verb phrase
+        ("industrial_policy", "The firms can no longer buy American technology without a license."),
     ],
 )
 def test_a_title_or_a_generic_noun_alone_is_not_evidence(topic, text):
@@ -518,7 +520,7 @@ def _quality(rows: list[dict], tax: Taxonomy) -> dict:
 
 @pytest.mark.parametrize(
     ("name", "floor"),
-    [("topics_written.jsonl", 0.88), ("topics_written_b.jsonl", 0.80)],  # measured 0.93, 0.85
+    [("topics_written.jsonl", 0.88), ("topics_written_b.jsonl", 0.80)],  # measured 0.93, 0.86
 )
 def test_quality_on_paragraphs_written_for_the_benchmark(name, floor):
     """Labels committed before the tagger ran on them (set B after the last vocabulary change);
@@ -527,7 +529,7 @@ def test_quality_on_paragraphs_written_for_the_benchmark(name, floor):
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     q = _quality(rows, Taxonomy.load())
     assert q["macro_f1"] >= floor, q["macro_f1"]
-    assert q["micro"][0] >= 0.90, q["micro"]  # measured P 0.98 and 0.94
+    assert q["micro"][0] >= 0.90, q["micro"]  # measured P 0.98 and 0.95
     for topic in ("fentanyl", "sanctions", "export_controls", "taiwan"):  # targets 0.90
         assert q["precision"][topic] >= 0.85, (topic, q["precision"][topic])  # lowest 0.875
     assert q["others"][0] <= 1, q["others"]
