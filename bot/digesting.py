@@ -20,7 +20,13 @@ from bot.store import DAY, StoreError, item_from
 from digests.commands import Command
 from digests.digest import build_digest
 from digests.models import SharedItem
-from digests.render import digest_to_json, render_blocks, render_empty, render_markdown
+from digests.render import (
+    digest_to_json,
+    escape,
+    render_blocks,
+    render_empty,
+    render_markdown,
+)
 from digests.schedule import Schedule, Slot, describe, latest_due_slot, parse_schedule, period_start
 
 if TYPE_CHECKING:
@@ -217,7 +223,7 @@ class DigestMixin:
                     text="No digest is scheduled here. Try `/digest schedule weekly mon 09:00`."
                 )
             else:
-                ctx.respond(text=f"Digest here: {describe(current, now)}.")
+                ctx.respond(text=f"Digest here: {escape(describe(current, now))}.")
             return
         self._require_admin(ctx.user)
         schedules = Schedules(self.store_for(ctx.team))
@@ -238,13 +244,14 @@ class DigestMixin:
         schedule = parse_schedule(
             cmd.rest, self._user_tz(ctx.client, ctx.user), taxonomy.ids(), now
         )
-        text = describe(schedule, now)
+        text = escape(describe(schedule, now))
+        schedules.set(ctx.channel, schedule.to_dict())  # saved first: only then announced
         error = self._audit(ctx.client, ctx.channel, f"<@{ctx.user}> scheduled the digest: {text}.")
         if error in ("not_in_channel", "channel_not_found"):
+            schedules.set(ctx.channel, current.to_dict() if current else None)
             ctx.respond(text="I can't post in this channel, so a digest couldn't be delivered here. "
                          "Invite me (`/invite @Policy Digest`), then schedule again.")  # fmt: skip
             return
-        schedules.set(ctx.channel, schedule.to_dict())
         ctx.respond(text=f"Scheduled: {text}.")
 
     def _user_tz(self, client: WebClient, user: str) -> str:

@@ -2,12 +2,15 @@
 commands (summarize, recent, forget, auto, topics). A mixin of ``bot.services.Services``.
 
 Everything here runs after the ack, on our own pool. Slack errors are logged with context and,
-where someone can act on them, told to the user.
+where someone can act on them, told to the user. Text arrives decoded (``from_slack``); user and
+page text goes out through ``escape`` exactly once (``InputError`` messages are plain text).
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,10 +23,11 @@ from bot.slack_client import slack_error
 from bot.sources import Source
 from bot.store import StoreError, fail_open, item_from
 from digests import reply
-from digests.commands import HELP, Command, parse_topic_phrases
+from digests.commands import Command, help_text, parse_topic_phrases
 from digests.errors import InputError
+from digests.render import escape
 from digests.triggers import AUTO_MODES, message_sources
-from digests.urls import canonical_url, find_urls
+from digests.urls import canonical_url, find_urls, slack_permalink
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -36,6 +40,13 @@ SAVE_FAILED = (
 USER_LIMIT = (10, 60)  # links a user may share per minute
 CHANNEL_LIMIT = (30, 60)  # links a channel may share per minute
 RECENT_DAYS = 30
+TOO_MANY = "That's a lot of links at once; I'll catch up if you share them again in a minute."
+TOO_MANY_SUMMARIES = "That's a lot of summaries at once; try again in a minute."
+FORGET_HOW = (
+    "Give me the link to forget, `/digest forget <link>`; for a pasted text, the thread's link "
+    "(⋯ → Copy link), or mention me in its thread: `@Policy Digest forget this`."
+)
+_FORGET_THIS = re.compile(r"^\s*forget(?:\s+(?:this|it))?\s*[.!]?\s*$", re.IGNORECASE)
 
 SLACK_HINTS = {
     "not_in_channel": "Invite me to the channel first (`/invite @Policy Digest`).",
@@ -85,19 +96,16 @@ class SharingMixin:
                     return
             except StoreError as exc:
                 log.warning("event dedup unavailable, handling %s anyway: %s", event_id, exc)
+        if mention and thread_ts and _FORGET_THIS.match(text):
+            self._forget_thread(client, team, channel, thread_ts)
+            return
         auto = "all" if mention else self.auto_mode(team, channel)
         sources = message_sources(text, auto)
         if not sources:
+            log.info("message %s in %s not summarized: no link or article-length text", ts, channel)
             return
         if not self._within_limits(team, channel, user, len(sources)):
-            self._post(
-                client,
-                channel,
-                thread_ts or ts,
-                *reply.error_message(
-                    "That's a lot of links at once; I'll catch up if you share them again in a minute."
-                ),
-            )
+            self._post(client, channel, thread_ts or ts, *reply.error_message(TOO_MANY))
             return
         for kind, value in sources:
             self.share(
@@ -307,7 +315,7 @@ class SharingMixin:
             handler = getattr(self, f"cmd_{cmd.name}")
             handler(cmd, Invocation(client, respond, team, channel, user))
         except InputError as exc:
-            respond(text=exc.message)
+            respond(text=escape(exc.message))
         except StoreError as exc:
             log.error(
                 "/digest %s failed, storage down (team %s channel %s): %s",
@@ -330,9 +338,12 @@ class SharingMixin:
             respond(text="Something went wrong on my side; try again later.")
 
     def cmd_help(self: Services, cmd: Command, ctx: Invocation) -> None:
-        ctx.respond(text=HELP)
+        ctx.respond(text=escape(help_text(cmd.rest)))
 
     def cmd_summarize(self: Services, cmd: Command, ctx: Invocation) -> None:
+        if not self._within_limits(ctx.team, ctx.channel, ctx.user, 1):
+            ctx.respond(text=escape(TOO_MANY_SUMMARIES))
+            return
         urls = find_urls(cmd.rest)
         source = Source("url", urls[0]) if urls else Source("text", cmd.rest)
         try:
@@ -340,7 +351,7 @@ class SharingMixin:
                 source, sentences=cmd.sentences, method=cmd.method, team=ctx.team
             )
         except InputError as exc:
-            ctx.respond(text=f":warning: {exc.message}")
+            ctx.respond(text=f":warning: {escape(exc.message)}")
             return
         text, blocks = reply.summary_message(result)
         ctx.respond(text=text, blocks=blocks)
@@ -356,28 +367,67 @@ class SharingMixin:
         ctx.respond(text=reply.recent_message(items[:15], topic))
 
     def cmd_forget(self: Services, cmd: Command, ctx: Invocation) -> None:
+        """``forget <link>``: an article's link, or a Slack link to its message or thread."""
         urls = find_urls(cmd.rest)
         if not urls:
-            raise InputError("empty", "Give me the link to forget: `/digest forget <link>`.")
+            raise InputError("empty", FORGET_HOW)
+        store = self.store_for(ctx.team)
+        thread = slack_permalink(urls[0])
+        if thread is not None:
+            channel, stamps = thread
+            if channel != ctx.channel:
+                raise InputError("other_channel", "That thread is in another channel; run "
+                                 "`/digest forget` there.")  # fmt: skip
+            titles = self._forget_at(store, ctx.channel, stamps)
+            ctx.respond(text=_forgot(titles, "That thread"))
+            return
         akey = self.source_key(Source("url", urls[0]))
-        if self.store_for(ctx.team).forget(ctx.channel, akey):
-            ctx.respond(
-                text=f"Forgot {canonical_url(urls[0])} in this channel: it won't be in digests."
-            )
+        if store.forget(ctx.channel, akey):
+            url = canonical_url(urls[0])
+            ctx.respond(text=f"Forgot {escape(url)} in this channel: it won't be in digests.")
         else:
             ctx.respond(
                 text="That link wasn't shared in this channel, so there was nothing to forget."
             )
 
+    def _forget_thread(self: Services, client, team: str, channel: str, thread_ts: str) -> None:
+        """``@Policy Digest forget this`` in a thread: forget what the thread's message shared."""
+        try:
+            text = _forgot(
+                self._forget_at(self.store_for(team), channel, [thread_ts]), "This thread"
+            )
+        except StoreError as exc:
+            log.error("forget in %s failed, storage down: %s", channel, exc)
+            text = escape("I can't reach my storage right now, so nothing was forgotten.")
+        self._post(client, channel, thread_ts, text, [_section(text)])
+
+    @staticmethod
+    def _forget_at(store, channel: str, stamps: list[str]) -> list[str]:
+        """Forget the articles shared by the first of ``stamps`` that names a share; their titles."""
+        if store is None:
+            raise StoreError("no storage")
+        for ts in stamps:
+            akeys = sorted(store.akeys_at(channel, ts))
+            forgotten = [akey for akey in akeys if store.forget(channel, akey)]
+            if forgotten:
+                articles = store.get_articles(forgotten)
+                return [(a or {}).get("title") or "Untitled" for a in articles]
+        return []
+
     def cmd_auto(self: Services, cmd: Command, ctx: Invocation) -> None:
         mode = cmd.args[0].lower() if cmd.args else ""
+        current = self.auto_mode(ctx.team, ctx.channel)
         if mode not in AUTO_MODES:
+            wrong = f"`{escape(cmd.args[0][:40])}` isn't a mode. " if cmd.args else ""
             ctx.respond(
-                text=f"This channel is on `auto {self.auto_mode(ctx.team, ctx.channel)}`. "
+                text=f"{wrong}This channel is on `auto {current}`. "
                 "Choose `/digest auto links`, `all` (links and pasted articles) or `off`."
             )
             return
         self._require_admin(ctx.user)
+        if mode == current:
+            ctx.respond(text=f"This channel is already on `auto {mode}`; nothing changed.")
+            return
         self.store_for(ctx.team).set_channel_setting(ctx.channel, "auto", mode)
         self._audit(
             ctx.client, ctx.channel, f"<@{ctx.user}> set `/digest auto {mode}` for this channel."
@@ -389,13 +439,23 @@ class SharingMixin:
         store = self.store_for(ctx.team)
         if action == "add":
             self._require_admin(ctx.user)
-            topic, phrases = parse_topic_phrases(
-                cmd.rest.split(None, 1)[1] if len(cmd.args) > 1 else ""
-            )
-            current = store.team_topics().get(topic, [])
+            rest = cmd.rest.split(None, 1)[1] if len(cmd.args) > 1 else ""
+            new = re.search(r"\s--new\s*$", rest) is not None
+            topic, phrases = parse_topic_phrases(re.sub(r"\s--new\s*$", "", rest))
+            team_topics = store.team_topics()
+            known = set(self.taxonomy.ids()) | set(team_topics)
+            if topic not in known and not new:
+                close = difflib.get_close_matches(topic, sorted(known), n=1, cutoff=0.6)
+                hint = f"Did you mean `{close[0]}`? " if close else ""
+                ctx.respond(text=escape(
+                    f"There is no topic `{topic}`. {hint}To create it, repeat the command "
+                    f"with `--new` at the end: `/digest topics add {topic} \"…\" --new`."
+                ))  # fmt: skip
+                return
+            current = team_topics.get(topic, [])
             merged = current + [p for p in phrases if p.lower() not in {c.lower() for c in current}]
             store.set_team_topic(topic, merged)
-            quoted = ", ".join(f"“{p}”" for p in phrases)
+            quoted = ", ".join(f"“{escape(p)}”" for p in phrases)
             self._audit(
                 ctx.client,
                 ctx.channel,
@@ -407,7 +467,9 @@ class SharingMixin:
             self._require_admin(ctx.user)
             topic = cmd.args[1].lower() if len(cmd.args) > 1 else ""
             if topic not in store.team_topics():
-                ctx.respond(text=f"`{topic or '?'}` has no phrases added by this workspace.")
+                ctx.respond(
+                    text=f"`{escape(topic or '?')}` has no phrases added by this workspace."
+                )
                 return
             store.set_team_topic(topic, None)
             self._audit(
@@ -444,3 +506,15 @@ class SharingMixin:
         except SlackApiError as exc:
             log.warning("audit line not posted in %s: %s", channel, slack_error(exc))
             return slack_error(exc)
+
+
+def _forgot(titles: list[str], what: str) -> str:
+    """The answer to ``forget``, escaped (titles are page text)."""
+    if not titles:
+        return escape(f"{what} has no summary I saved in this channel, so nothing was forgotten.")
+    names = ", ".join(f"*{escape(t)}*" for t in titles)
+    return f"Forgot {names} in this channel: it won't be in digests."
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}

@@ -293,6 +293,11 @@ class Store:
     def was_deleted(self, channel: str, message_ts: str) -> bool:
         return bool(self.r.exists(self.k("ch", channel, "deleted", message_ts)))
 
+    def akeys_at(self, channel: str, ts: str) -> set[str]:
+        """The articles a message shared, or the one a bot reply summarized (``forget`` by link)."""
+        reply = self.r.hget(self.k("ch", channel, "replies"), ts)
+        return {reply} if reply else set(self.r.smembers(self.k("ch", channel, "msg", ts)))
+
     def forget(self, channel: str, akey: str) -> bool:
         """Remove an article's share from one channel; True when there was one."""
         pipe = self.r.pipeline(transaction=True)

@@ -1,4 +1,7 @@
-"""The ``/digest`` grammar (ARCHITECTURE §4), parsed into a small command object."""
+"""The ``/digest`` grammar (ARCHITECTURE §4), parsed into a small command object.
+
+Texts here are plain (``<link>`` is literal): whoever posts them escapes them once.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +10,19 @@ import shlex
 from dataclasses import dataclass, field
 
 from digests.errors import InputError
+from digests.summarize import METHODS
 
 HELP = """*Policy Digest* — summaries and topic tags for policy news, and scheduled digests.
 • `/digest summarize <link or text> [--sentences N] [--method NAME]` — just for you, not shared
 • `/digest recent [topic]` — what this channel shared lately
-• `/digest forget <link>` — remove an article from this channel
+• `/digest forget <link>` — remove an article from this channel (a pasted text: its thread's link)
 • `/digest topics` — the topic list · `/digest topics add <id> "phrase", "phrase"` · `/digest topics remove <id>`
 • `/digest auto links|all|off` — what makes me summarize here (default `all`: links and pasted articles)
 • `/digest schedule weekly mon 09:00 [America/New_York] [topics:export_controls,sanctions] [empty:note|skip]`
 • `/digest schedule daily 08:30 [Europe/Brussels] [weekdays]` · `/digest schedule` · `/digest schedule off`
 • `/digest preview` — the next digest, just for you · `/digest now` — post the digest now
-Paste a link in a channel I'm in (or mention me) and I'll reply in thread."""
+Paste a link in a channel I'm in (or mention me) and I'll reply in thread; in a thread, `@Policy Digest forget this` forgets its article.
+In the local shell, paste a multi-line article between two lines of `\"\"\"`."""
 
 SUBCOMMANDS = [
     "help",
@@ -46,8 +51,17 @@ class Command:
 _OPTION = re.compile(r"--(sentences|method)(?:=|\s+)(\S+)")
 
 
+def help_text(asked: str = "") -> str:
+    """The help, opening with what was wrong when ``asked`` is not a subcommand we know."""
+    asked = asked.strip()
+    if not asked or asked.lower() == "help":
+        return HELP
+    word = asked.split()[0]
+    return f"I don't know `/digest {word[:40]}`. Here is what I do:\n{HELP}"
+
+
 def parse_command(text: str) -> Command:
-    """Parse the text after ``/digest``; unknown input becomes ``help``."""
+    """Parse the text after ``/digest``; unknown input becomes ``help`` (``rest`` says what)."""
     text = (text or "").strip()
     name, _, rest = text.partition(" ")
     name = name.lower()
@@ -63,6 +77,11 @@ def parse_command(text: str) -> Command:
                 command.sentences = int(value)
             else:
                 command.method = value.lower()
+                if command.method not in METHODS:
+                    raise InputError(
+                        "bad_option",
+                        f"There is no method `{value[:40]}`; choose one of: {', '.join(METHODS)}.",
+                    )
         command.rest = _OPTION.sub("", rest).strip()
         if not command.rest:
             raise InputError("empty", "Give me a link or some text: `/digest summarize <link>`.")

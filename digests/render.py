@@ -7,8 +7,10 @@ limits (50 blocks, section text 3000 chars, header 150) and to softer budgets of
 (``PART_MAX_STORIES``, ``PART_MAX_CHARS``) because whole messages fail well below the sum of the
 per-block limits. :func:`check_blocks` reports violations so tests anywhere can assert on them.
 
-User-provided text (titles, gists, outlet names) is escaped for mrkdwn (``&``, ``<``, ``>``), so a
-title such as "<!channel> Tariffs & you" can neither ping anyone nor break a link.
+User-provided text (titles, gists, outlet names, labels) is escaped for mrkdwn (``&``, ``<``,
+``>``), so a title such as "<!channel> Tariffs & you" can neither ping anyone nor break a link.
+Each part's ``text`` (the notification fallback) is mrkdwn too and escaped the same way. ``escape``
+and ``link`` are the project's one escaping helper: the bot's replies use them as well.
 """
 
 from __future__ import annotations
@@ -233,7 +235,7 @@ def _parent_part(digest: Digest) -> Part:
         + (f" ({plain_counts})" if plain_counts else ""),
         FALLBACK_MAX_CHARS,
     )
-    return Part(text=text, blocks=blocks)
+    return Part(text=escape(text), blocks=blocks)
 
 
 def _section_parts(section: Section) -> list[Part]:
@@ -268,7 +270,7 @@ def _section_parts(section: Section) -> list[Part]:
             + (f", part {n} of {len(chunks)}" if len(chunks) > 1 else ""),
             FALLBACK_MAX_CHARS,
         )
-        parts.append(Part(text=text, blocks=blocks))
+        parts.append(Part(text=escape(text), blocks=blocks))
         first = last + 1
     return parts
 
@@ -304,7 +306,7 @@ def render_empty(
         "Links posted in the channel land in the next one."
     )
     blocks = [{"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}]
-    return Part(text=text, blocks=blocks)
+    return Part(text=escape(text), blocks=blocks)
 
 
 # ---------------------------------------------------------------------------------------------

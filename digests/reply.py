@@ -1,4 +1,8 @@
-"""Block Kit for the bot's replies: a summary, "already summarized", progress and errors."""
+"""Block Kit for the bot's replies: a summary, "already summarized", progress and errors.
+
+Every field, the top-level ``text`` fallback included, is mrkdwn: user and page text goes in
+through ``escape`` (or ``link``) exactly once, here, and nowhere else.
+"""
 
 from __future__ import annotations
 
@@ -65,16 +69,16 @@ def summary_message(result: dict) -> tuple[str, list[dict]]:
             }
         )
     fallback = f"{title}: " + " ".join(result.get("summary", []))
-    return _clip(fallback, SECTION_MAX), blocks
+    return escape(_clip(fallback, SECTION_MAX)), blocks
 
 
 def progress_message(label: str) -> tuple[str, list[dict]]:
-    text = f"Summarizing {label}…"
-    return text, [{"type": "context", "elements": [{"type": "mrkdwn", "text": escape(text)}]}]
+    text = escape(f"Summarizing {_clip(label, 200)}…")
+    return text, [{"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}]
 
 
 def already_message(title: str, permalink: str) -> tuple[str, list[dict]]:
-    where = f"<{permalink}|in this thread>" if permalink else "earlier in this channel"
+    where = link(permalink, "in this thread") if permalink else "earlier in this channel"
     text = f"Already summarized {where}: *{escape(title)}*"
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, SECTION_MAX)}}]
 
@@ -87,12 +91,12 @@ def error_message(message: str) -> tuple[str, list[dict]]:
 def recent_message(items: list[SharedItem], topic: str | None) -> str:
     """``/digest recent``: one line per article (title link, tags, thread)."""
     if not items:
-        scope = f" about `{topic}`" if topic else ""
+        scope = f" about `{escape(topic)}`" if topic else ""
         return f"Nothing shared in this channel{scope} in the last 30 days."
     lines = [f"*Recently shared here{f' — {escape(topic)}' if topic else ''}:*"]
     for item in items:
         tags = ", ".join(escape(t.label) for t in shown_tags(item.topics))
-        thread = f" · <{item.permalink}|thread>" if item.permalink else ""
+        thread = f" · {link(item.permalink, 'thread')}" if item.permalink else ""
         title = link(item.url, item.title or "Untitled")
         lines.append(f"• {title}{' — ' + tags if tags else ''}{thread}")
     return _clip("\n".join(lines), SECTION_MAX)
@@ -110,7 +114,7 @@ def home_view(items: list[tuple[str, SharedItem]]) -> dict:
         {"type": "header", "text": {"type": "plain_text", "text": "Your shared articles"}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": (
             "What you shared lately, newest first. Each is in its channel's digest; "
-            "`/digest forget <link>` in that channel takes one out.")}]},
+            + escape("`/digest forget <link>` in that channel takes one out."))}]},
     ]  # fmt: skip
     if not items:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": (
@@ -119,7 +123,9 @@ def home_view(items: list[tuple[str, SharedItem]]) -> dict:
         if len(blocks) + 2 > HOME_MAX_BLOCKS:
             break
         tags = ", ".join(escape(t.label) for t in shown_tags(item.topics))
-        where = f"in <#{channel}>" + (f" · <{item.permalink}|thread>" if item.permalink else "")
+        where = f"in <#{channel}>" + (
+            f" · {link(item.permalink, 'thread')}" if item.permalink else ""
+        )
         gist = escape(item.summary[0]) if item.summary else ""
         text = f"*{link(item.url, item.title or 'Untitled')}*\n{gist}"
         blocks.append(

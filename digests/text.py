@@ -24,6 +24,7 @@ __all__ = [
     "NewsTokenizer",
     "check_text",
     "clean_text",
+    "from_slack",
     "is_junk_sentence",
     "split_paragraphs",
     "split_sentences",
@@ -195,7 +196,7 @@ _INLINE_JUNK = re.compile(
 )
 
 _SLACK_LINK = re.compile(r"<((?:https?|mailto|ftp):[^|>\s]+)(?:\|([^>]*))?>")
-_SLACK_MENTION = re.compile(r"<([@#!])(?:[A-Z0-9^]+|subteam\^[A-Z0-9]+)?(?:\|([^>]*))?>")
+_SLACK_MENTION = re.compile(r"<([@#!])([A-Za-z0-9^._-]*)(?:\|([^>]*))?>")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _SPACES = re.compile(r"[^\S\n]+")
 # " . " before a lower-case word is a line break that a scraper turned into a period
@@ -204,17 +205,26 @@ _STRAY_PERIOD = re.compile(r"(?<=[\w,;])\s+\.\s+(?=[a-z])")
 _TERMINAL = re.compile(r"[.!?:;…\"'”’)\]]$")
 
 
-def _slack_markup(text: str) -> str:
+def from_slack(text: str) -> str:
+    """Slack message or command text as plain text, decoded once at the way in.
+
+    Links become their label (or URL), mentions ``@name`` (``<!channel>`` → ``@channel``), and
+    the three entities Slack escapes (``&amp;``, ``&lt;``, ``&gt;``) their characters. What
+    the bot posts back is escaped again exactly once (``digests.render.escape``).
+    """
+
     def link(m: re.Match[str]) -> str:
         label = (m.group(2) or "").strip()
         url = m.group(1)
         return label or (url[len("mailto:") :] if url.startswith("mailto:") else url)
 
     def mention(m: re.Match[str]) -> str:
-        label = m.group(2)
-        if m.group(1) == "!":
-            return "@" + (label or "here")
-        return m.group(1) + label if label else ""
+        kind, ident, label = m.groups()
+        if kind == "!":  # <!channel>, <!here>, <!subteam^S1|@team>, <!date^…|fallback>
+            return label or "@" + ident.split("^")[0]
+        if not label:
+            return ""
+        return label if label.startswith(kind) else kind + label
 
     text = _SLACK_LINK.sub(link, text)
     text = _SLACK_MENTION.sub(mention, text)
@@ -234,12 +244,11 @@ def _strip_leading_junk(line: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Drop what a reader skips (bylines, datelines, captions, share bars, quoted replies, Slack
-    markup) and normalize whitespace, keeping blank-line paragraphs: summaries built from this
+    """Drop what a reader skips (bylines, datelines, captions, share bars, quoted replies)
+    and normalize whitespace, keeping blank-line paragraphs: summaries built from this
     never start with "By . Associated Press ."."""
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
-    text = _slack_markup(text)
 
     lines: list[str] = []
     for raw in text.split("\n"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from digests.text import split_sentences
+from digests.text import from_slack, split_sentences
 from digests.urls import find_urls
 
 MAX_LINKS = 5
@@ -24,6 +24,8 @@ def looks_like_article(text: str) -> bool:
 def message_sources(text: str, auto: str = "all") -> list[tuple[str, str]]:
     """``[("url", u), …]`` (at most five) or ``[("text", text)]``, as the channel's mode allows.
 
+    ``text`` is Slack's (markup, entity-escaped); pasted text comes back decoded (``from_slack``).
+
     A message that is mostly an article with a link in it counts as the article's text only when
     no link is present: a link is always the better source.
     """
@@ -33,5 +35,5 @@ def message_sources(text: str, auto: str = "all") -> list[tuple[str, str]]:
     if urls:
         return [("url", url) for url in urls[:MAX_LINKS]]
     if auto == "all" and looks_like_article(text):
-        return [("text", text)]
+        return [("text", from_slack(text))]
     return []

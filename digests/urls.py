@@ -212,3 +212,22 @@ def _host(url: str) -> str:
         return urlsplit(url).hostname or ""
     except ValueError:
         return ""
+
+
+_PERMALINK = re.compile(r"^https?://[^/\s]+/archives/([A-Z0-9]+)/p(\d{10})(\d{6})(?:\?(.*))?$")
+
+
+def slack_permalink(url: str) -> tuple[str, list[str]] | None:
+    """A Slack message link → (channel, [thread ts, message ts]); None for any other URL.
+
+    "Copy link" on a thread reply adds ``thread_ts``; the parent's ts comes first.
+    """
+    match = _PERMALINK.match(url.strip())
+    if not match:
+        return None
+    channel, secs, micros, query = match.groups()
+    stamps = [f"{secs}.{micros}"]
+    thread = re.search(r"(?:^|&)thread_ts=(\d+\.\d+)", query or "")
+    if thread and thread.group(1) != stamps[0]:
+        stamps.insert(0, thread.group(1))
+    return channel, stamps

@@ -1,22 +1,28 @@
-"""The ``/digest`` slash command: parse, ack at once (no I/O before it), then hand off."""
+"""The ``/digest`` slash command: parse, ack at once (no I/O before it), then hand off.
+
+Slack sends the command text entity-escaped: it is decoded once here (``from_slack``), and
+every answer is escaped once on the way out.
+"""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
-from digests.commands import HELP, parse_command
+from digests.commands import help_text, parse_command
 from digests.errors import InputError
+from digests.render import escape
 from digests.reply import BUSY
+from digests.text import from_slack
 
 
 def on_digest(ack, command: dict, respond, client, context) -> None:
     try:
-        cmd = parse_command(command.get("text", ""))
+        cmd = parse_command(from_slack(command.get("text", "")))
     except InputError as exc:
-        ack(text=exc.message)
+        ack(text=escape(exc.message))
         return
     if cmd.name == "help":
-        ack(text=HELP)
+        ack(text=escape(help_text(cmd.rest)))
         return
     if cmd.name == "summarize":
         ack(text="Summarizing…")

@@ -6,6 +6,8 @@ from slack_bolt import App
 
 from digests.commands import Command
 from digests.reply import BUSY
+from digests.text import from_slack
+from digests.urls import find_urls
 
 
 def on_summarize_message(ack, body: dict, respond, client, context) -> None:
@@ -16,9 +18,12 @@ def on_summarize_message(ack, body: dict, respond, client, context) -> None:
         respond(text="That message has no text or link I can summarize.", response_type="ephemeral")
         return
 
+    urls = find_urls(text)  # Slack markup: read links first, then decode the text once
+    rest = urls[0] if urls else from_slack(text)
+
     def work() -> None:
         services.run_command(
-            Command("summarize", rest=text),
+            Command("summarize", rest=rest),
             client=client,
             respond=respond,
             team=context.team_id or (body.get("team") or {}).get("id", ""),

@@ -269,7 +269,7 @@ def test_only_digest_admins_change_settings_and_changes_are_announced(redis_clie
         h.command("auto links", user="U1")
         h.settle()
         assert "Only the digest admins" in h.fake.calls_to("response_url")[-1].params["text"]
-        h.command('topics add chips "wafer fab"', user="UADMIN")
+        h.command('topics add chips "wafer fab" --new', user="UADMIN")
         h.settle()
         audit = [c.params["text"] for c in h.fake.calls_to("chat.postMessage")]
         assert any("<@UADMIN> added" in t and "wafer fab" in t for t in audit)

@@ -12,6 +12,7 @@ from digests.text import (
     NewsTokenizer,
     check_text,
     clean_text,
+    from_slack,
     is_junk_sentence,
     split_sentences,
     word_count,
@@ -182,7 +183,6 @@ def test_clean_text_drops_bylines_and_datelines(dirty: str) -> None:
         "Advertisement",
         "Reporting by David Lawder; Editing by Chizu Nomiyama",
         "> an earlier message someone quoted",
-        "&gt; a quoted reply as Slack sends it",
     ],
 )
 def test_clean_text_drops_captions_furniture_and_quotes(junk_line: str) -> None:
@@ -195,14 +195,22 @@ def test_clean_text_drops_inline_photo_credits() -> None:
     assert clean_text(text) == "The senator spoke on Tuesday."
 
 
-def test_clean_text_unwraps_slack_markup() -> None:
+def test_from_slack_unwraps_markup_and_decodes_entities_once() -> None:
     text = (
         "See <https://example.org/report|the report> and <https://example.org/b> "
-        "from <mailto:press@example.org|the press office> &amp; <#C123|policy>."
+        "from <mailto:press@example.org|the press office> &amp; <#C123|policy>. "
+        "<!channel> R&amp;amp;D &lt;!here&gt;"
     )
-    assert clean_text(text) == (
-        "See the report and https://example.org/b from the press office & #policy."
+    assert from_slack(text) == (
+        "See the report and https://example.org/b from the press office & #policy. "
+        "@channel R&amp;D <!here>"
     )
+
+
+def test_clean_text_leaves_entities_alone_text_is_decoded_at_the_slack_boundary() -> None:
+    assert clean_text("AT&amp;T said &lt;no&gt;.") == "AT&amp;T said &lt;no&gt;."
+    slack = "The Senate passed the bill.\n&gt; a quoted reply as Slack sends it\nThe House votes."
+    assert clean_text(from_slack(slack)) == "The Senate passed the bill.\nThe House votes."
 
 
 def test_clean_text_keeps_paragraphs_and_collapses_whitespace() -> None:
