@@ -52,6 +52,7 @@ class ArticleServer:
     def __init__(self) -> None:
         self.gate: threading.Event | None = None
         self.hits: list[str] = []
+        self.titles: dict[str, str] = {}  # slug → the page's title as HTML (tests of escaping)
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -60,7 +61,8 @@ class ArticleServer:
                 if server.gate is not None:
                     server.gate.wait(20)
                 slug = self.path.rsplit("/", 1)[-1]
-                body = ARTICLE_HTML.format(title=f"Chip curbs widen ({slug})").encode()
+                title = server.titles.get(slug, f"Chip curbs widen ({slug})")
+                body = ARTICLE_HTML.format(title=title).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
