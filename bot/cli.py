@@ -234,11 +234,30 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--since", help="ISO-8601 start (default: the channel's last digest)")
     d.add_argument("--format", choices=("markdown", "json", "blocks"), default="markdown")
 
-    sub.add_parser("shell", help="drive the bot from the terminal, no Slack account needed")
-    sub.add_parser("socket", help="connect to Slack with Socket Mode (needs SLACK_APP_TOKEN)")
-    sub.add_parser("web", help="serve POST /slack/events and GET /healthz on $PORT")
-    sub.add_parser("clock", help="run the digest clock (one sweep every 30 s)")
+    for name, summary, description in _MODES:
+        sub.add_parser(name, help=summary, description=description)
     return parser
+
+
+_MODES = [
+    ("shell", "drive the bot from the terminal, no Slack account needed",
+     "The real bot against a local stand-in for Slack: type or paste a link or an article, "
+     "':sample' for the sample article, '/digest help' for commands; put a multi-line article "
+     'between two lines of """. Reads a pipe too. Without REDIS_URL it keeps its data in an '
+     "embedded server under DATA_DIR (./.data). Runs the digest clock in-process."),
+    ("socket", "connect to Slack with Socket Mode (needs SLACK_APP_TOKEN)",
+     "Slack over Socket Mode: no public URL needed. Needs SLACK_BOT_TOKEN and an app-level "
+     "SLACK_APP_TOKEN (xapp-…, connections:write). Runs the digest clock in-process; without "
+     "REDIS_URL it uses the embedded server under DATA_DIR."),
+    ("web", "serve POST /slack/events and GET /healthz on $PORT",
+     "The HTTP app under gunicorn on $PORT: POST /slack/events (signed Slack requests) and "
+     "GET /healthz (what is wrong, if anything). Needs SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET "
+     "and REDIS_URL. Runs no clock: scheduled digests need a 'clock' process beside it."),
+    ("clock", "run the digest clock (one sweep every 30 s)",
+     "Posts scheduled digests: one sweep every 30 s over every channel's schedule, each slot "
+     "posted exactly once even with several clocks running; prunes old records daily. Needs "
+     "SLACK_BOT_TOKEN and REDIS_URL (the web process's Redis)."),
+]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -254,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
             command = "socket"
         else:
             command = "web"
+    if settings.placeholders and command in ("shell", "socket", "web", "clock"):
+        print(f"note: {', '.join(settings.placeholders)} still hold .env.example's placeholders "
+              f"and count as unset ({command} mode).", file=sys.stderr)  # fmt: skip
     _setup_logging(settings, quiet_default=command in ("summarize", "digest", "shell"))
     try:
         if command == "summarize":

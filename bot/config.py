@@ -19,6 +19,20 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _placeholder(value: str) -> bool:
+    """``.env.example``'s ``xoxb-...`` and ``...``: never a real token, secret or URL."""
+    return "..." in value or "…" in value
+
+
+def _secret(name: str, ignored: list[str]) -> str:
+    """A token or secret; a placeholder counts as unset (and is named in ``ignored``)."""
+    value = os.environ.get(name, "").strip()
+    if value and _placeholder(value):
+        ignored.append(name)
+        return ""
+    return value
+
+
 def _list(name: str) -> list[str]:
     return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
 
@@ -47,6 +61,7 @@ class Settings:
     workers: int = 4
     summary_cache_days: int = 30
     page_cache_hours: int = 24
+    placeholders: tuple[str, ...] = ()  # variables still set to .env.example's placeholders
 
     @property
     def oauth_enabled(self) -> bool:
@@ -74,19 +89,23 @@ class Settings:
     def from_env(cls, *, dotenv: bool = True) -> Settings:
         """Read the environment; a ``.env`` in the working directory fills what is unset."""
         if dotenv:
-            load_dotenv(override=False)
+            load_dotenv(Path(".env"), override=False)  # the working directory's, as documented
+        ignored: list[str] = []
+        secrets = {
+            "slack_client_id": _secret("SLACK_CLIENT_ID", ignored),
+            "slack_client_secret": _secret("SLACK_CLIENT_SECRET", ignored),
+            "token_encryption_key": _secret("TOKEN_ENCRYPTION_KEY", ignored),
+            "slack_bot_token": _secret("SLACK_BOT_TOKEN", ignored),
+            "slack_signing_secret": _secret("SLACK_SIGNING_SECRET", ignored),
+            "slack_app_token": _secret("SLACK_APP_TOKEN", ignored),
+            "redis_url": _secret("REDIS_URL", ignored),
+        }
         api_url = os.environ.get("SLACK_API_URL", "").strip() or cls.slack_api_url
         if not api_url.endswith("/"):
             api_url += "/"
         settings = cls(
-            slack_client_id=os.environ.get("SLACK_CLIENT_ID", "").strip(),
-            slack_client_secret=os.environ.get("SLACK_CLIENT_SECRET", "").strip(),
-            token_encryption_key=os.environ.get("TOKEN_ENCRYPTION_KEY", "").strip(),
-            slack_bot_token=os.environ.get("SLACK_BOT_TOKEN", "").strip(),
-            slack_signing_secret=os.environ.get("SLACK_SIGNING_SECRET", "").strip(),
-            slack_app_token=os.environ.get("SLACK_APP_TOKEN", "").strip(),
+            **secrets,
             slack_api_url=api_url,
-            redis_url=os.environ.get("REDIS_URL", "").strip(),
             data_dir=Path(os.environ.get("DATA_DIR", "").strip() or ".data"),
             port=_int("PORT", 3000),
             fetch_allow_private=_list("FETCH_ALLOW_PRIVATE"),
@@ -97,6 +116,7 @@ class Settings:
             digest_admins=_list("DIGEST_ADMINS"),
             log_level=(os.environ.get("LOG_LEVEL", "").strip() or "INFO").upper(),
             workers=_int("WORKERS", 4),
+            placeholders=tuple(ignored),
         )
         problem = settings.oauth_problem()
         if problem:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.config import Settings
+from bot.store import StoreError
 from digests.errors import InputError
 
 
@@ -13,6 +14,13 @@ def cmd_digest(args, settings: Settings) -> int:
     from bot.services import Services
 
     services = Services(settings, open_redis(settings, local=True))
+    try:
+        return _print_digest(args, services)
+    except StoreError as exc:  # one line, no traceback: the store is unreachable or refused
+        raise InputError("store_down", f"The store can't be reached: {exc}") from exc
+
+
+def _print_digest(args, services) -> int:
     team = args.team or _only_team(services)
     since = None
     if args.since:

@@ -102,7 +102,9 @@ class SharingMixin:
         auto = "all" if mention else self.auto_mode(team, channel)
         sources = message_sources(text, auto)
         if not sources:
-            log.info("message %s in %s not summarized: no link or article-length text", ts, channel)
+            log.debug(
+                "message %s in %s not summarized: no link or article-length text", ts, channel
+            )
             return
         if not self._within_limits(team, channel, user, len(sources)):
             self._post(client, channel, thread_ts or ts, *reply.error_message(TOO_MANY))

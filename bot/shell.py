@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import logging
 import secrets
 import sys
 import time
@@ -28,6 +29,12 @@ from bot.work import TrackingExecutor
 CHANNEL = "C0SHELL"
 USER = "U0YOU"
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample_article.txt"
+
+NO_ANSWER = (
+    "(no reply: I summarize links and article-length text, 600+ characters in 4+ sentences. "
+    'For a multi-line article, put """ on a line before and after it; /digest help for more.)'
+)
+SHOWN_LOGGERS = ("bot.sharing",)  # what the shell tells you at INFO: skipped retries, deletions
 
 BANNER = """Policy Digest shell: you are in #shell with the bot (no Slack account needed).
 Paste a link or an article, or type /digest help. For a multi-line article, type \"\"\" on its
@@ -75,9 +82,17 @@ class Shell:
         self.executor = TrackingExecutor()
         self.services, self.app = build(self.settings, local=True, listener_executor=self.executor)
         self.signer = SignatureVerifier(self.secret)
+        self._run = secrets.token_hex(4)  # event ids unique across runs on the same data
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
+        self._notes = 0
         self.fake.listeners.append(self._show)
+        self._log_handler = _ShellLog(self)
+        for name in SHOWN_LOGGERS:
+            logger = logging.getLogger(name)
+            logger.addHandler(self._log_handler)
+            logger.setLevel(min(logger.getEffectiveLevel(), logging.INFO))
+            logger.propagate = False
         self.clock = None
         if clock:
             from bot.clock import start_background_clock
@@ -123,7 +138,7 @@ class Shell:
             "team_id": TEAM_ID,
             "api_app_id": "ASHELL",
             "type": "event_callback",
-            "event_id": f"EvSHELL{next(self._ids)}",
+            "event_id": f"EvSHELL{self._run}{next(self._ids)}",
             "event_time": int(time.time()),
             "event": {
                 "type": "message",
@@ -169,9 +184,13 @@ class Shell:
             self._print(f"you: (pasted {SAMPLE.name}, {len(line.split())} words)")
         if line.startswith("/"):
             self.command(line)
-        else:
-            self.message(line)
+            self.settle()
+            return
+        calls, notes = len(self.fake.calls), self._notes
+        self.message(line)
         self.settle()
+        if len(self.fake.calls) == calls and self._notes == notes:
+            self._print(NO_ANSWER)
 
     def run(self, stream) -> int:
         interactive = stream.isatty()
@@ -202,7 +221,23 @@ class Shell:
         if self.clock is not None:
             self.clock.shutdown(wait=False)
         self.fake.stop()
+        for name in SHOWN_LOGGERS:
+            logger = logging.getLogger(name)
+            logger.removeHandler(self._log_handler)
+            logger.propagate = True
         return 0
+
+
+class _ShellLog(logging.Handler):
+    """Shows the bot's INFO lines about your messages (a skipped Slack retry…) in the shell."""
+
+    def __init__(self, shell: Shell) -> None:
+        super().__init__(logging.INFO)
+        self.shell = shell
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.shell._notes += 1
+        self.shell._print(f"({record.levelname.lower()}: {record.getMessage()})")
 
 
 def run(settings: Settings) -> int:

@@ -1,7 +1,7 @@
 """Shared fixtures: a real Redis (a spare database, flushed around each test) or the embedded one.
 
-``TEST_REDIS_URL`` picks it: a URL (its database is flushed) or ``embedded``. Unset: database 15
-on 127.0.0.1:6379 when a server answers there, else the embedded server.
+``TEST_REDIS_URL`` picks it: a URL (its database is flushed) or ``embedded``. Unset: the embedded
+server, so ``make test`` never flushes a database of whatever Redis answers on this machine.
 """
 
 from __future__ import annotations
@@ -17,20 +17,14 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
 
 
-def _local_redis_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
+def chosen_redis_url(environ=os.environ) -> str:
+    """The Redis the tests flush: ``TEST_REDIS_URL`` when set, else ``embedded`` (never a guess)."""
+    return environ.get("TEST_REDIS_URL", "").strip() or "embedded"
 
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory) -> str:
-    url = os.environ.get("TEST_REDIS_URL", "").strip()
-    if not url:
-        url = "redis://127.0.0.1:6379/15" if _local_redis_answers() else "embedded"
+    url = chosen_redis_url()
     if url == "embedded":
         from bot.embedded import EmbeddedServer
 
