@@ -73,6 +73,8 @@ def run_clock(settings: Settings) -> int:
     from bot.runtime import open_redis
     from bot.services import Services
 
+    if not settings.slack_bot_token:
+        raise SystemExit("The clock needs SLACK_BOT_TOKEN (xoxb-…) to post digests, and REDIS_URL.")
     services = Services(settings, open_redis(settings, local=False))
     scheduler = BlockingScheduler(timezone="UTC")
     _jobs(scheduler, settings, services)

@@ -32,11 +32,15 @@ def _socket(settings: Settings) -> int:
     if not (settings.slack_bot_token and settings.slack_app_token):
         raise SystemExit("Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN (xapp-…).")
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_bolt.error import BoltError
 
     from bot.clock import start_background_clock
     from bot.runtime import build
 
-    services, app = build(settings, local=True)
+    try:
+        services, app = build(settings, local=True)
+    except BoltError as exc:  # auth.test refused the token: one line, not a traceback
+        raise SystemExit(f"Socket Mode can't start: {exc}") from None
     clock = start_background_clock(settings, services)
     try:
         SocketModeHandler(app, settings.slack_app_token).start()

@@ -112,3 +112,24 @@ def test_tests_use_the_embedded_server_unless_told_otherwise():
     assert chosen_redis_url({"TEST_REDIS_URL": "redis://h:6379/8"}) == "redis://h:6379/8"
     ci = (ROOT / ".ci" / "run").read_text()
     assert "TEST_REDIS_URL=" in ci.split("make test\n")[0] and "TEST_REDIS_URL=embedded make" in ci
+
+
+def test_socket_mode_with_a_refused_token_says_why_in_one_line(redis_client, redis_url, tmp_path):
+    from bot.fakeslack import FakeSlack
+
+    fake = FakeSlack().start()
+    try:
+        fake.fail("auth.test", error="invalid_auth")
+        out = _run(["socket"], "", tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_APP_TOKEN="xapp-1",
+                   SLACK_API_URL=fake.base_url, REDIS_URL=redis_url)  # fmt: skip
+    finally:
+        fake.stop()
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("Socket Mode can't start") and "invalid_auth" in last
+
+
+def test_the_clock_without_a_token_says_why_in_one_line(tmp_path):
+    out = _run(["clock"], "", tmp_path, REDIS_URL="redis://127.0.0.1:1/0")
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines()[-1].startswith("The clock needs SLACK_BOT_TOKEN")
