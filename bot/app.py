@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from concurrent.futures import Executor
 
 from slack_bolt import App
@@ -30,6 +31,11 @@ def create_app(
 
     Every Web API call, ``oauth.v2.access`` included, goes through ``client``'s ``SLACK_API_URL``.
     """
+    if not settings.oauth_enabled:
+        # Bolt starts its own OAuth flow when SLACK_CLIENT_ID/SECRET merely exist, even empty
+        # (a copied .env.example leaves them so): one token (and the shell) must not inherit it.
+        for name in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
+            os.environ.pop(name, None)
     client = make_client(settings)
     app = App(
         signing_secret=settings.slack_signing_secret,

@@ -45,10 +45,10 @@ class ConfigError(Exception):
 
 def config_problem(settings: Settings) -> str | None:
     """What stops the web process from starting, in one line; None when it can start."""
-    if not settings.slack_bot_token:
+    if not (settings.slack_bot_token or settings.oauth_enabled):
         return (
-            "The web process needs SLACK_BOT_TOKEN (xoxb-…); "
-            "without it, `python -m bot` opens the local shell."
+            "The web process needs SLACK_BOT_TOKEN (xoxb-…) or SLACK_CLIENT_ID/SECRET (OAuth); "
+            "without them, `python -m bot` opens the local shell."
         )
     if not settings.slack_signing_secret:
         return "The web process needs SLACK_SIGNING_SECRET (the app's Signing Secret, see README)."
@@ -66,6 +66,13 @@ class SlackApp:
         self.app: App | None = None
         self.problem = "starting"
 
+    @classmethod
+    def ready(cls, settings: Settings, app: App) -> SlackApp:
+        """An app already built (tests, or a caller that checked Slack itself)."""
+        slack = cls(settings, lambda: app)
+        slack.app, slack.problem = app, ""
+        return slack
+
     def start(self) -> SlackApp:
         """Try once now (a refused token raises ``ConfigError``), then keep trying in the back."""
         if not self.try_once():
@@ -75,9 +82,10 @@ class SlackApp:
     def try_once(self) -> bool:
         settings = self.settings
         try:  # one quick look first: a refused token must stop the process, not loop
-            WebClient(
-                settings.slack_bot_token, base_url=settings.slack_api_url, timeout=5
-            ).auth_test()
+            if settings.slack_bot_token:  # OAuth: each workspace's token is checked per request
+                WebClient(
+                    settings.slack_bot_token, base_url=settings.slack_api_url, timeout=5
+                ).auth_test()
             self.app = self.factory()
             self.problem = ""
             return True
@@ -153,8 +161,10 @@ def gate(environ: dict, verifier: SignatureVerifier) -> tuple[str, dict] | None:
     return None
 
 
-def wsgi_app(slack: SlackApp, services):
+def wsgi_app(slack: SlackApp | App, services):
     """Route ``POST /slack/events`` to Bolt and answer ``GET /healthz`` with what is wrong."""
+    if isinstance(slack, App):
+        slack = SlackApp.ready(services.settings, slack)
     verifier = SignatureVerifier(slack.settings.slack_signing_secret)
     bolt: SlackRequestHandler | None = None
 

@@ -202,7 +202,7 @@ def test_two_workspaces_sharing_at_once_never_see_each_others_data(h, web, site)
     assert all(c.team in (A, B) for c in h.fake.calls if c.method.startswith("chat."))
 
     # topics, schedules and `recent` are the workspace's own
-    assert "now also matches" in command(h, 'topics add chipwar "entity list"', A)
+    assert "now also matches" in command(h, 'topics add chipwar "entity list" --new', A)
     assert "chipwar" in command(h, "topics", A)
     assert "chipwar" not in command(h, "topics", B)
     assert "Daily" in command(h, "schedule daily 09:00 UTC", A)
