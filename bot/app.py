@@ -16,6 +16,7 @@ from handlers import commands, home, installs, messages, reactions, shortcuts
 
 log = logging.getLogger(__name__)
 
+_OAUTH_ENV = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
 UNAVAILABLE = (
     "Policy Digest can't find its installation for this workspace right now. Try again in a "
     "minute; if it keeps saying this, ask an admin to add it to Slack again."
@@ -31,11 +32,12 @@ def create_app(
 
     Every Web API call, ``oauth.v2.access`` included, goes through ``client``'s ``SLACK_API_URL``.
     """
-    if not settings.oauth_enabled:
-        # Bolt starts its own OAuth flow when SLACK_CLIENT_ID/SECRET merely exist, even empty
-        # (a copied .env.example leaves them so): one token (and the shell) must not inherit it.
-        for name in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
-            os.environ.pop(name, None)
+    # Settings is the one reader of the environment. Bolt reads it again when these exist, even
+    # empty or as .env.example's placeholders: SLACK_CLIENT_ID/SECRET start its own OAuth flow
+    # (one token and the shell must not inherit that) and SLACK_BOT_TOKEN logs a warning.
+    bolt_reads = ("SLACK_BOT_TOKEN",) + (() if settings.oauth_enabled else _OAUTH_ENV)
+    for name in bolt_reads:
+        os.environ.pop(name, None)
     client = make_client(settings)
     app = App(
         signing_secret=settings.slack_signing_secret,
