@@ -20,15 +20,19 @@ from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.nlp.stemmers import Stemmer
 from sumy.parsers.plaintext import PlaintextParser
 from sumy.summarizers.edmundson import EdmundsonSummarizer
-from sumy.summarizers.lex_rank import LexRankSummarizer
-from sumy.summarizers.lsa import LsaSummarizer
-from sumy.summarizers.luhn import LuhnSummarizer
-from sumy.summarizers.reduction import ReductionSummarizer
-from sumy.summarizers.sum_basic import SumBasicSummarizer
-from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
 from .errors import InputError
+from .fast_sumy import (
+    FastEdmundson,
+    FastLexRank,
+    FastLsa,
+    FastLuhn,
+    FastReduction,
+    FastSumBasic,
+    FastTextRank,
+    first_sentences,
+)
 from .models import SummaryResult
 from .text import NewsTokenizer, clean_text, is_junk_sentence, split_sentences, word_count
 
@@ -38,6 +42,7 @@ __all__ = [
     "METHODS",
     "MAX_SENTENCES",
     "MIN_SENTENCES",
+    "RANK_LIMITS",
     "STIGMA_WORDS",
     "build_document",
     "default_length",
@@ -56,15 +61,28 @@ TOO_SHORT_NOTE = "Too short to summarize; here it is as is."
 # (bench/rouge_eval.py). Sumy's unsupervised methods all lose to the lead there.
 DEFAULT_METHOD = "lead"
 
+# Sumy's classes with vectorized rating (digests/fast_sumy.py): the same sentences, faster.
 SUMY_METHODS: dict[str, type] = {
-    "lexrank": LexRankSummarizer,
-    "textrank": TextRankSummarizer,
-    "lsa": LsaSummarizer,
-    "luhn": LuhnSummarizer,
-    "edmundson": EdmundsonSummarizer,
-    "sumbasic": SumBasicSummarizer,
-    "reduction": ReductionSummarizer,
+    "lexrank": FastLexRank,
+    "textrank": FastTextRank,
+    "lsa": FastLsa,
+    "luhn": FastLuhn,
+    "edmundson": FastEdmundson,
+    "sumbasic": FastSumBasic,
+    "reduction": FastReduction,
 }
+# The superlinear methods rank at most this many sentences (the first ones), so a text near
+# TEXT_MAX_CHARS (~1,500 news sentences, or far more short ones) stays within about 2 s and
+# bounded memory: graph methods grow with the square of the sentence count, LSA's SVD with its
+# cube. Measured in bench/summarize_speed.py; Luhn and Edmundson are linear and uncapped.
+RANK_LIMITS: dict[str, int] = {
+    "lexrank": 2000,
+    "textrank": 2000,
+    "reduction": 2000,
+    "sumbasic": 2000,
+    "lsa": 500,
+}
+RANK_LIMIT_NOTE = "Long text: summarized from its first {limit:,} of {total:,} sentences."
 METHODS: tuple[str, ...] = ("default", "lead", *SUMY_METHODS)
 
 # Edmundson's cue method rewards bonus words and punishes stigma words. Bonus words default to
@@ -124,7 +142,7 @@ def _bonus_words(phrases: Iterable[str]) -> list[str]:
 
 def _edmundson(bonus_words: Iterable[str]) -> EdmundsonSummarizer:
     """Edmundson needs all three lists or it raises; the setters stem them."""
-    summarizer = EdmundsonSummarizer(stemmer())
+    summarizer = SUMY_METHODS["edmundson"](stemmer())
     summarizer.bonus_words = _bonus_words(bonus_words) or _bonus_words(DEFAULT_BONUS_WORDS)
     summarizer.stigma_words = STIGMA_WORDS
     summarizer.null_words = stop_words()
@@ -219,7 +237,8 @@ def summarize(
 
     ``method`` is a name from ``METHODS``; the result names the concrete method used.
     ``bonus_words`` (e.g. taxonomy phrases) steer Edmundson; ``title`` feeds its title method.
-    Text of fewer than three sentences comes back whole, with a note saying so.
+    Text of fewer than three sentences comes back whole, with a note saying so. Sumy's methods
+    rank only the first ``RANK_LIMITS[method]`` sentences of a longer text, with a note saying so.
     """
     name = _resolve(method)
     if not text or not text.strip():
@@ -230,7 +249,13 @@ def summarize(
     count = max(MIN_SENTENCES, min(MAX_SENTENCES, count))
 
     document = build_document(cleaned, title, title_as_heading=name == "edmundson")
-    if len(document.sentences) < 3:
+    total = len(document.sentences)
+    if total < 3:
         whole = split_sentences(cleaned) or [" ".join(text.split())]
         return SummaryResult(whole, name, words or word_count(text), [TOO_SHORT_NOTE])
-    return SummaryResult(_select(name, document, count, bonus_words), name, words)
+    notes = []
+    limit = RANK_LIMITS.get(name, total)
+    if total > limit:
+        document = first_sentences(document, limit)
+        notes.append(RANK_LIMIT_NOTE.format(limit=limit, total=total))
+    return SummaryResult(_select(name, document, count, bonus_words), name, words, notes)
