@@ -1,14 +1,21 @@
-"""Speed of our summarizing pipeline next to plain Sumy LexRank on the same texts, in one run.
+"""Speed of each Sumy method in our pipeline next to Sumy's own class, same texts, same run.
 
-Our pipeline = clean_text + sentence split + summarize (``default`` and ``lexrank``; ``--all`` adds
-every registry method). Plain Sumy = ``LexRankSummarizer`` (English stemmer and stop words) on a
-``PlaintextParser`` document of the raw text. Sumy's own ``Tokenizer`` cannot run here (it needs
-NLTK's punkt_tab), so the baseline uses our ``NewsTokenizer`` with no cleaning. Every system
-summarizes each text to the same default length; times are ms per article (median of
-``--repeat`` passes) and ratios against the baseline measured in this run.
+Ours = ``summarize(text, 5, method)`` (cleaning, sentence split, the vectorized classes of
+``digests/fast_sumy.py``). Plain Sumy = Sumy's ``PlaintextParser`` + the method's own class
+(English stemmer, stop words; Edmundson with our bonus/stigma/null words), 5 sentences, on the
+raw text, with our offline ``NewsTokenizer`` (Sumy's own needs NLTK's punkt_tab, which we
+cannot download). Times are ms per text, median of the passes, systems interleaved round robin
+so machine load hits all alike; ratio = plain / ours. Our stem cache is warmed on articles
+that are not timed (it persists across articles in a running bot).
 
-Texts come from ``../shared/eval`` at run time (never copied into the repository); ``--long``
-also times ~5k-word texts made by joining articles. Without the data the script exits 0.
+Sizes: dev articles (``--limit`` of them), ~5,000-word texts and one ~20,000-word text made by
+joining consecutive articles. A method whose ``RANK_LIMITS`` cap cuts a text ranks fewer
+sentences than Sumy; that row says "capped" and has no target.
+
+``--identity`` (on by default) also checks that every Sumy method we speed up picks the same
+sentences as Sumy's class on every dev article, at 3 and 5 sentences (the test suite checks a
+sample). Texts come from ``../shared/eval`` at run time; without them the script exits 0.
+With ``BENCH_JSON=path`` the figures are written there (see ``bench/run.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import os
 import statistics
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,67 +37,170 @@ sys.path.insert(0, str(ROOT))
 
 from sumy.nlp.stemmers import Stemmer  # noqa: E402
 from sumy.parsers.plaintext import PlaintextParser  # noqa: E402
+from sumy.summarizers.edmundson import EdmundsonSummarizer  # noqa: E402
 from sumy.summarizers.lex_rank import LexRankSummarizer  # noqa: E402
+from sumy.summarizers.lsa import LsaSummarizer  # noqa: E402
+from sumy.summarizers.luhn import LuhnSummarizer  # noqa: E402
+from sumy.summarizers.reduction import ReductionSummarizer  # noqa: E402
+from sumy.summarizers.sum_basic import SumBasicSummarizer  # noqa: E402
+from sumy.summarizers.text_rank import TextRankSummarizer  # noqa: E402
 from sumy.utils import get_stop_words  # noqa: E402
 
-from digests.summarize import METHODS, default_length, summarize  # noqa: E402
-from digests.text import NewsTokenizer, word_count  # noqa: E402
+from digests import summarize as summarize_module  # noqa: E402
+from digests.summarize import (  # noqa: E402
+    DEFAULT_BONUS_WORDS,
+    STIGMA_WORDS,
+    SUMY_METHODS,
+    build_document,
+    summarize,
+)
+from digests.text import NewsTokenizer, clean_text, word_count  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "eval"
 FILES = ("summaries_human.jsonl", "summaries_bbc.jsonl")
+COUNT = 5
+SUMY_CLASSES = {
+    "lexrank": LexRankSummarizer,
+    "textrank": TextRankSummarizer,
+    "lsa": LsaSummarizer,
+    "reduction": ReductionSummarizer,
+    "luhn": LuhnSummarizer,
+    "sumbasic": SumBasicSummarizer,
+    "edmundson": EdmundsonSummarizer,
+}
+# Issue 11's targets: (method, size) -> minimum ratio plain / ours.
+TARGETS = {
+    ("lexrank", "dev"): 1.5,
+    ("lexrank", "5k"): 8.0,
+    ("lexrank", "20k"): 20.0,
+    ("textrank", "5k"): 4.0,
+    ("lsa", "5k"): 4.0,
+    ("reduction", "5k"): 4.0,
+}
 
 
-def plain_sumy_lexrank() -> Callable[[str, int], list[str]]:
-    """Sumy as its README shows it, built once, minus the punkt_tab tokenizer it can't load."""
+def sumy_class(method: str) -> object:
+    """Sumy's own class, configured as its README shows (plain Snowball stemmer, no memo)."""
+    stemmer = Stemmer("english")
+    summarizer = SUMY_CLASSES[method](stemmer)
+    if isinstance(summarizer, EdmundsonSummarizer):
+        tokenizer = NewsTokenizer("english")
+        words = {w.lower() for p in DEFAULT_BONUS_WORDS for w in tokenizer.to_words(p)}
+        summarizer.bonus_words = sorted(words - get_stop_words("english"))
+        summarizer.stigma_words = STIGMA_WORDS
+        summarizer.null_words = get_stop_words("english")
+    else:
+        summarizer.stop_words = get_stop_words("english")
+    return summarizer
+
+
+def plain(method: str) -> Callable[[str], list[str]]:
     tokenizer = NewsTokenizer("english")
-    summarizer = LexRankSummarizer(Stemmer("english"))
-    summarizer.stop_words = get_stop_words("english")
+    summarizer = sumy_class(method)
 
-    def run(text: str, count: int) -> list[str]:
-        parser = PlaintextParser.from_string(text, tokenizer)
-        return [str(s) for s in summarizer(parser.document, count)]
+    def run(text: str) -> list[str]:
+        document = PlaintextParser.from_string(text, tokenizer).document
+        return [str(s) for s in summarizer(document, COUNT)]  # type: ignore[operator]
 
     return run
 
 
-def ours(method: str) -> Callable[[str, int], list[str]]:
-    return lambda text, count: summarize(text, count, method).sentences
+def ours(method: str) -> Callable[[str], list[str]]:
+    return lambda text: summarize(text, COUNT, method).sentences
 
 
-def time_pass(run: Callable[[str, int], list[str]], texts: list[str], counts: list[int]) -> float:
+def time_pass(run: Callable[[str], list[str]], texts: list[str]) -> float:
     started = time.perf_counter()
-    for text, count in zip(texts, counts, strict=True):
-        run(text, count)
+    for text in texts:
+        run(text)
     return (time.perf_counter() - started) * 1000 / len(texts)
 
 
-def report(label: str, texts: list[str], methods: list[str], repeat: int) -> None:
-    """Passes interleave the systems (round robin) so drift in machine load hits all alike."""
-    counts = [default_length(word_count(t)) for t in texts]
-    systems = {"plain sumy lexrank": plain_sumy_lexrank()}
-    systems.update({f"ours {m}": ours(m) for m in methods})
-    for run in systems.values():  # warm caches (models, stemmer memo) outside the clock
-        run(texts[0], counts[0])
-    passes: dict[str, list[float]] = {name: [] for name in systems}
-    for _ in range(repeat):
-        for name, run in systems.items():
-            passes[name].append(time_pass(run, texts, counts))
+def joined(texts: list[str], words: int, count: int) -> list[str]:
+    """``count`` texts of at least ``words`` words, each consecutive articles joined."""
+    out: list[str] = []
+    start = 0
+    while len(out) < count and start < len(texts):
+        parts: list[str] = []
+        while start < len(texts) and sum(word_count(p) for p in parts) < words:
+            parts.append(texts[start])
+            start += 1
+        out.append("\n\n".join(parts))
+    return out
+
+
+def capped(method: str, texts: list[str]) -> bool:
+    limit = summarize_module.RANK_LIMITS.get(method)
+    return limit is not None and any(
+        len(build_document(clean_text(t)).sentences) > limit for t in texts
+    )
+
+
+def measure(size: str, texts: list[str], methods: list[str], repeat: int) -> list[dict]:
+    rows = []
     words = statistics.median(word_count(t) for t in texts)
-    print(f"\n== {label}: {len(texts)} texts, median {words:.0f} words, median of {repeat} passes")
-    print(f"{'system':<28}{'ms/article':>12}{'x baseline':>12}")
-    base = statistics.median(passes["plain sumy lexrank"])
-    for name, times in passes.items():
-        ms = statistics.median(times)
-        print(f"{name:<28}{ms:>12.1f}{ms / base:>12.2f}")
+    print(f"\n== {size}: {len(texts)} texts, median {words:,.0f} words, median of {repeat} passes")
+    print(f"{'method':<11}{'plain sumy ms':>15}{'ours ms':>10}{'ratio':>9}{'target':>9}")
+    for method in methods:
+        systems = {"plain": plain(method), "ours": ours(method)}
+        passes: dict[str, list[float]] = {name: [] for name in systems}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # LSA warns on short texts
+            for _ in range(repeat):
+                for name, run in systems.items():
+                    passes[name].append(time_pass(run, texts))
+        base, fast = (statistics.median(passes[n]) for n in ("plain", "ours"))
+        is_capped = capped(method, texts)
+        target = None if is_capped else TARGETS.get((method, size))
+        row = {
+            "method": method,
+            "size": size,
+            "words": words,
+            "plain_ms": round(base, 2),
+            "ours_ms": round(fast, 2),
+            "ratio": round(base / fast, 2),
+            "target": target,
+            "capped": is_capped,
+        }
+        rows.append(row)
+        shown = "capped" if is_capped else (f">= {target:g}" if target else "-")
+        print(f"{method:<11}{base:>15.1f}{fast:>10.1f}{base / fast:>8.1f}x{shown:>9}", flush=True)
+    return rows
+
+
+def identity(texts: list[str], methods: list[str]) -> dict[str, int]:
+    """Mismatches of our class against Sumy's, per method, at 3 and 5 sentences."""
+    tokenizer = NewsTokenizer("english")
+    mismatches = dict.fromkeys(methods, 0)
+    instances = {m: (sumy_class(m), summarize_module._configured(SUMY_METHODS[m])) for m in methods}
+    for m in methods:
+        if m == "edmundson":
+            fast = SUMY_METHODS[m](summarize_module.stemmer())
+            reference = instances[m][0]
+            fast.bonus_words, fast.stigma_words = reference.bonus_words, STIGMA_WORDS
+            fast.null_words = get_stop_words("english")
+            instances[m] = (reference, fast)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for text in texts:
+            cleaned = clean_text(text)
+            reference = PlaintextParser(cleaned, tokenizer).document
+            for method, (sumy, fast) in instances.items():
+                document = PlaintextParser(cleaned, tokenizer).document
+                for count in (3, 5):
+                    want = [str(s) for s in sumy(reference, count)]
+                    got = [str(s) for s in fast(document, count)]
+                    mismatches[method] += want != got
+    return mismatches
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA, help="folder of the eval files")
-    parser.add_argument("--limit", type=int, default=200, help="articles to time (0 = all)")
-    parser.add_argument("--repeat", type=int, default=3, help="passes; the median is reported")
-    parser.add_argument("--all", action="store_true", help="time every registry method")
-    parser.add_argument("--long", action="store_true", help="also time ~5k-word texts")
+    parser.add_argument("--limit", type=int, default=60, help="dev articles to time")
+    parser.add_argument("--repeat", type=int, default=3, help="passes (20k texts: 1)")
+    parser.add_argument("--methods", default=",".join(SUMY_CLASSES), help="comma-separated")
+    parser.add_argument("--no-identity", dest="identity", action="store_false")
     args = parser.parse_args(argv)
 
     rows: list[dict] = []
@@ -101,13 +212,50 @@ def main(argv: list[str] | None = None) -> int:
     if not rows:
         print(f"skip: no eval data under {args.data}")
         return 0
-    texts = [r["text"] for r in rows][: args.limit or None]
-    methods = [m for m in METHODS if m != "default"] if args.all else ["lead", "lexrank"]
-    methods = ["default", *methods]
-    report("articles", texts, methods, args.repeat)
-    if args.long:
-        long_texts = [" \n\n".join(texts[i : i + 12]) for i in range(0, 120, 12)]
-        report("long texts", long_texts, methods, max(1, args.repeat - 2))
+    started = time.perf_counter()
+    texts = [r["text"] for r in rows]
+    methods = [m for m in args.methods.split(",") if m]
+    for method in methods:  # warm our stem cache on articles that are not timed
+        for text in texts[-40:]:
+            summarize(text, COUNT, method)
+    dev = texts[:: max(1, len(texts) // args.limit)][: args.limit]
+    long_pool = texts[: len(texts) - 40]
+    results = measure("dev", dev, methods, args.repeat)
+    results += measure("5k", joined(long_pool, 5000, 3), methods, args.repeat)
+    results += measure("20k", joined(long_pool, 20000, 1), methods, 1)
+
+    figures = [
+        {
+            "name": f"{r['method']} {r['size']} speed-up vs plain Sumy"
+            + (" (capped)" if r["capped"] else ""),
+            "value": r["ratio"],
+            "unit": "x",
+            "target": None if r["target"] is None else f">= {r['target']:g}x",
+            "pass": None if r["target"] is None else r["ratio"] >= r["target"],
+        }
+        for r in results
+    ]
+    report: dict = {"rows": results}
+    if args.identity:
+        checked = [m for m in methods if m in SUMY_METHODS]
+        mismatches = identity(texts, checked)
+        print(f"\n== identity: {len(texts)} dev articles x 3 and 5 sentences")
+        for method, bad in mismatches.items():
+            print(f"{method:<11}{bad:>4} different selections")
+            figures.append(
+                {
+                    "name": f"{method} selections differing from Sumy ({len(texts)} articles x 2)",
+                    "value": bad,
+                    "target": "0",
+                    "pass": bad == 0,
+                }
+            )
+        report["identity_mismatches"] = mismatches
+    report["figures"] = figures
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    print(f"\n({report['seconds']} s)")
+    if os.environ.get("BENCH_JSON"):
+        Path(os.environ["BENCH_JSON"]).write_text(json.dumps(report, indent=1), encoding="utf-8")
     return 0
 
 

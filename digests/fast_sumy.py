@@ -13,9 +13,9 @@ could round differently from Sumy's loops, the result cannot change the choice:
   pairs within 1e-9 of the threshold are recomputed with Sumy's own ``cosine_similarity``, so the
   0/1 graph (and hence the power method) is Sumy's exactly.
 - LSA: the term matrix and its TF transform are the same IEEE operations on the same cells in
-  the same row order (the dictionary is built from the same frozenset), so the SVD is Sumy's.
-  Ranks are summed with numpy; ranks within a relative 1e-9 of another are recomputed with
-  Sumy's scalar expression, so near-ties order as in Sumy.
+  the same row order (the dictionary is built from the same frozenset), so the SVD is Sumy's;
+  the ranks repeat Sumy's scalar arithmetic on Python floats. (They must: with every dimension
+  kept a rank is the column's norm, so many sentences tie and rounding noise orders them.)
 - Luhn, SumBasic, Edmundson: Sumy's code, with words tokenized in one batch
   (``fast_words.prime_words``), Luhn's significant words as a set, and SumBasic stopped once
   the requested sentences are picked (only when no sentence repeats: repeats change its ratings).
@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 from warnings import warn
 
 import numpy
@@ -325,35 +326,38 @@ class FastLsa(_Stems, LsaSummarizer):
         return counts.astype(numpy.float64).reshape(words_count, sentences_count)
 
     def _compute_term_frequency(self, matrix, smooth=0.4):
+        """``smooth + (1 - smooth) * count / column max`` per cell, as Sumy (0-max columns stay)."""
         assert 0.0 <= smooth < 1.0
         max_word_frequencies = numpy.max(matrix, axis=0)
         columns = max_word_frequencies != 0
-        frequency = matrix[:, columns] / max_word_frequencies[columns]
-        matrix[:, columns] = smooth + (1.0 - smooth) * frequency
+        if columns.all():
+            matrix /= max_word_frequencies
+            matrix *= 1.0 - smooth
+            matrix += smooth
+        else:
+            frequency = matrix[:, columns] / max_word_frequencies[columns]
+            matrix[:, columns] = smooth + (1.0 - smooth) * frequency
         return matrix
 
     def _compute_ranks(self, sigma, v_matrix):
+        """Sumy's ranks, bit for bit, with numpy doing all but the squaring.
+
+        Sumy squares with numpy's scalar ``**``, which is libm's ``pow`` and not ``x * x`` (they
+        differ in ~0.1% of cases): so do we, with ``math.pow``. Products and the left-to-right
+        sum over dimensions are the same IEEE operations, one dimension at a time.
+        """
         assert len(sigma) == v_matrix.shape[0], "Matrices should be multiplicable"
         dimensions = max(
             LsaSummarizer.MIN_DIMENSIONS, int(len(sigma) * LsaSummarizer.REDUCTION_RATIO)
         )
-        powered_sigma = tuple(s**2 if i < dimensions else 0.0 for i, s in enumerate(sigma))
-        total = numpy.zeros(v_matrix.shape[1])
-        for s, row in zip(powered_sigma, v_matrix, strict=True):
-            total += s * row**2
-        ranks = numpy.sqrt(total)
-        # Near-ties: recompute with Sumy's scalar expression so they order as in Sumy.
-        order = numpy.argsort(ranks, kind="stable")
-        ordered = ranks[order]
-        close = numpy.abs(numpy.diff(ordered)) <= _NEAR * numpy.maximum(ordered[1:], 1e-300)
-        near = set(order[:-1][close].tolist()) | set(order[1:][close].tolist())
-        result = ranks.tolist()
-        columns = v_matrix.T
-        for j in near:
-            result[j] = math.sqrt(
-                sum(s * v**2 for s, v in zip(powered_sigma, columns[j], strict=True))
-            )
-        return result
+        powered_sigma = [float(s**2) if i < dimensions else 0.0 for i, s in enumerate(sigma)]
+        squares = numpy.fromiter(
+            map(math.pow, v_matrix.ravel().tolist(), repeat(2.0)), numpy.float64, v_matrix.size
+        ).reshape(v_matrix.shape)
+        ranks = numpy.zeros(v_matrix.shape[1])
+        for s, row in zip(powered_sigma, squares, strict=True):
+            ranks += s * row
+        return numpy.sqrt(ranks).tolist()
 
 
 class FastLuhn(LuhnSummarizer):
