@@ -14,177 +14,249 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache
 
 from nltk.tokenize import NLTKWordTokenizer
 from sumy.models.dom import Sentence
 from sumy.nlp.tokenizers import Tokenizer
 
-__all__ = ["batch_tokenize", "prime_words"]
+__all__ = ["batch_tokenize", "batch_words", "prime_words"]
 
-# NLTK 3.10 patterns that behave the same per line as per string, as they are.
-_AS_IS = frozenset(
-    {
-        "([«“‘„]|[`]+)",
-        "(``)",
-        "(?i)(?<!\\w)(\\')(?!(?:re|ve|ll|m|t|s|d|n)\\b)(?=\\w)",
-        "\\.{2,}",
-        "[;@#$%&]",
-        "[\\u2012-\\u2015]",
-        "[?!]",
-        "[*]",
-        "([»”’])",
-        "''",
-        '"',
-        "[\\]\\[\\(\\)\\{\\}\\<\\>]",
-        "--",
-        "(?i)\\b(can)(?#X)(not)\\b",
-        "(?i)\\b(d)(?#X)('ye)\\b",
-        "(?i)\\b(gim)(?#X)(me)\\b",
-        "(?i)\\b(gon)(?#X)(na)\\b",
-        "(?i)\\b(got)(?#X)(ta)\\b",
-        "(?i)\\b(lem)(?#X)(me)\\b",
-        "(?i)\\b(more)(?#X)('n)\\b",
-        "(?i)\\b(wan)(?#X)(na)(?=\\s)",
-        "(?i) ('t)(?#X)(is)\\b",
-        "(?i) ('t)(?#X)(was)\\b",
-    }
-)
-# ... and those rewritten to stay inside one line, or to be faster with the same result:
-# source -> (new source, needs MULTILINE, new replacement or None for NLTK's). Lookbehinds
-# replace a consumed one-character context: the previous match never ends on such a character
-# (it ends on a quote or a space), so the matches found are the same. The whitespace pass
-# matches only runs that change (two or more, or one that is not a space).
-_REWRITTEN: dict[str, tuple[str, bool, str | None]] = {
-    '^\\"': ('^\\"', True, None),
-    "([ \\(\\[{<])(\\\"|\\'{2})": ("(?<=[ \\(\\[{<])(\\\"|\\'{2})", False, " `` "),
-    "([^\\.])(\\.)([\\]\\)}>\"\\'»”’ ]*+)\\s*$": (
-        "([^\\.\\n])(\\.)([\\]\\)}>\"\\'»”’ ]*+)[^\\S\\n]*$",
-        True,
-        None,
-    ),
-    "([:,])([^\\d])": ("([:,])([^\\d\\n])", False, None),
-    "([:,])$": ("([:,])$", True, None),
-    "([^\\.])(\\.)([\\]\\)}>\"\\']*)\\s*$": (
-        "([^\\.\\n])(\\.)([\\]\\)}>\"\\']*)[^\\S\\n]*$",
-        True,
-        None,
-    ),
-    "([^'])' ": ("([^'\\n])' ", False, None),
-    "\\s+": ("[^\\S\\n]{2,}|[^\\S\\n ]", False, None),
-    "([^' ])('[sS]|'[mM]|'[dD]|') ": ("([^' \\n])('[sS]|'[mM]|'[dD]|') ", False, None),
-    "([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ": (
-        "(?<=[^' \\n])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ",
-        False,
-        " \\1 ",
-    ),
-}
 
-# Case-insensitive contraction patterns (stdlib ``re``) scan slowly; each can only match where
-# its letters appear, ignoring case, so it runs only then. Under ``re.IGNORECASE`` the only
-# non-ASCII characters equal to an ASCII letter are these four (checked by a test).
-_REQUIRED = {
-    "(?i)\\b(can)(?#X)(not)\\b": "cannot",
-    "(?i)\\b(d)(?#X)('ye)\\b": "d'ye",
-    "(?i)\\b(gim)(?#X)(me)\\b": "gimme",
-    "(?i)\\b(gon)(?#X)(na)\\b": "gonna",
-    "(?i)\\b(got)(?#X)(ta)\\b": "gotta",
-    "(?i)\\b(lem)(?#X)(me)\\b": "lemme",
-    "(?i)\\b(more)(?#X)('n)\\b": "more'n",
-    "(?i)\\b(wan)(?#X)(na)(?=\\s)": "wanna",
-    "(?i) ('t)(?#X)(is)\\b": "'tis",
-    "(?i) ('t)(?#X)(was)\\b": "'twas",
+@dataclass(frozen=True)
+class _Known:
+    """How one of NLTK's passes runs over joined lines.
+
+    ``source``: a line-local pattern replacing NLTK's (None: NLTK's own is already line-local);
+    ``multiline``: its anchors are per line; ``replacement``: replacing NLTK's (None: NLTK's);
+    ``needs``: substrings at least one of which every match contains (absent: the pass is
+    skipped); ``folded``: the same, for the case-insensitive patterns, in ``_folded`` text.
+    """
+
+    needs: tuple[str, ...] = ()
+    source: str | None = None
+    multiline: bool = False
+    replacement: str | None = None
+    folded: str | None = None
+
+
+def _chars(chars: str) -> tuple[str, ...]:
+    return tuple(chars)
+
+
+# NLTK 3.10's patterns, by source. Rewritten ones stay inside a line (anchors per line, classes
+# that could match the newline exclude it) or are faster with the same result: a lookbehind
+# replaces a consumed one-character context, which no previous match can end on (they end on a
+# quote or a space), so the same matches are found.
+_KNOWN: dict[str, _Known] = {
+    # STARTING_QUOTES
+    "([«“‘„]|[`]+)": _Known(_chars("«“‘„`")),
+    '^\\"': _Known(('"',), '^\\"', multiline=True),
+    "(``)": _Known(("``",)),
+    "([ \\(\\[{<])(\\\"|\\'{2})": _Known(
+        ('"', "''"), "(?<=[ \\(\\[{<])(\\\"|\\'{2})", replacement=" `` "
+    ),
+    "(?i)(?<!\\w)(\\')(?!(?:re|ve|ll|m|t|s|d|n)\\b)(?=\\w)": _Known(("'",)),
+    # PUNCTUATION
+    "([^\\.])(\\.)([\\]\\)}>\"\\'»”’ ]*+)\\s*$": _Known(
+        (".",), "([^\\.\\n])(\\.)([\\]\\)}>\"\\'»”’ ]*+)[^\\S\\n]*$", multiline=True
+    ),
+    "([:,])([^\\d])": _Known(_chars(":,"), "([:,])([^\\d\\n])"),
+    "([:,])$": _Known(_chars(":,"), "([:,])$", multiline=True),
+    "\\.{2,}": _Known(("..",)),
+    "[;@#$%&]": _Known(_chars(";@#$%&")),
+    "[\\u2012-\\u2015]": _Known(_chars("\u2012\u2013\u2014\u2015")),
+    "([^\\.])(\\.)([\\]\\)}>\"\\']*)\\s*$": _Known(
+        (".",), "([^\\.\\n])(\\.)([\\]\\)}>\"\\']*)[^\\S\\n]*$", multiline=True
+    ),
+    "[?!]": _Known(_chars("?!")),
+    "([^'])' ": _Known(("' ",), "([^'\\n])' "),
+    "[*]": _Known(("*",)),
+    # PARENS_BRACKETS, DOUBLE_DASHES
+    "[\\]\\[\\(\\)\\{\\}\\<\\>]": _Known(_chars("[](){}<>")),
+    "--": _Known(("--",)),
+    # ENDING_QUOTES ("\\s+" is _squeeze_spaces)
+    "([»”’])": _Known(_chars("»”’")),
+    "''": _Known(("''",)),
+    '"': _Known(('"',)),
+    "([^' ])('[sS]|'[mM]|'[dD]|') ": _Known(("'",), "([^' \\n])('[sS]|'[mM]|'[dD]|') "),
+    "([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ": _Known(
+        ("'",), "(?<=[^' \\n])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ", replacement=" \\1 "
+    ),
+    # CONTRACTIONS2, CONTRACTIONS3 (stdlib re, case-insensitive: slow scans, rare matches)
+    "(?i)\\b(can)(?#X)(not)\\b": _Known(folded="cannot"),
+    "(?i)\\b(d)(?#X)('ye)\\b": _Known(folded="d'ye"),
+    "(?i)\\b(gim)(?#X)(me)\\b": _Known(folded="gimme"),
+    "(?i)\\b(gon)(?#X)(na)\\b": _Known(folded="gonna"),
+    "(?i)\\b(got)(?#X)(ta)\\b": _Known(folded="gotta"),
+    "(?i)\\b(lem)(?#X)(me)\\b": _Known(folded="lemme"),
+    "(?i)\\b(more)(?#X)('n)\\b": _Known(folded="more'n"),
+    "(?i)\\b(wan)(?#X)(na)(?=\\s)": _Known(folded="wanna"),
+    "(?i) ('t)(?#X)(is)\\b": _Known(folded="'tis"),
+    "(?i) ('t)(?#X)(was)\\b": _Known(folded="'twas"),
 }
+_WHITESPACE_RUNS = "\\s+"
+# Under ``re.IGNORECASE`` the only non-ASCII characters equal to an ASCII letter (checked by a
+# test), so a pattern of ASCII letters can only match where ``_folded`` text holds them.
 ASCII_FOLDS = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
 
 
 def _folded(text: str) -> str:
-    """Lower case in which every character ``re.IGNORECASE`` equates to an ASCII letter is it."""
     for char, letter in ASCII_FOLDS.items():  # str.translate is ~10x slower on long text
         text = text.replace(char, letter)
     return text.lower()
 
 
-_Pass = tuple[Callable[[str, str], str], str, str | None]
+@dataclass(frozen=True)
+class _Pass:
+    """One of NLTK's passes over joined lines, skipped when it cannot match."""
+
+    sub: Callable[[str, str], str]
+    replacement: str
+    needs: tuple[str, ...] = ()
+    folded: str | None = None
+
+    def __call__(self, text: str, folded: Callable[[], str]) -> str:
+        if self.folded is not None:
+            return self.sub(self.replacement, text) if self.folded in folded() else text
+        return self.sub(self.replacement, text) if any(n in text for n in self.needs) else text
 
 
-def _line_local(pattern: object, replacement: str) -> _Pass | None:
+@dataclass(frozen=True)
+class _SqueezeSpaces:
+    """NLTK's ``\\s+`` -> " " per line; with spaces as the only whitespace, by str.replace."""
+
+    sub: Callable[[str, str], str]
+
+    def __call__(self, text: str, folded: Callable[[], str]) -> str:
+        if not text.replace("\n", "").isprintable():  # tabs, NBSP... (all non-printable)
+            return self.sub(" ", text)
+        while "  " in text:
+            text = text.replace("  ", " ")
+        return text
+
+
+def _line_local(pattern: object, replacement: str) -> _Pass | _SqueezeSpaces | None:
     """NLTK's pass for joined lines, compiled by the engine that compiled ``pattern``."""
     source = pattern.pattern  # type: ignore[attr-defined]
     flags = pattern.flags  # type: ignore[attr-defined]
-    if source in _AS_IS:
-        return pattern.sub, replacement, _REQUIRED.get(source)  # type: ignore[attr-defined]
-    if source not in _REWRITTEN:
+    if source == _WHITESPACE_RUNS:
+        source, multiline, known = "[^\\S\\n]+", False, None
+    elif source in _KNOWN:
+        known = _KNOWN[source]
+        source, multiline = known.source or source, known.multiline
+        replacement = known.replacement or replacement
+    else:
         return None
-    new_source, multiline, new_replacement = _REWRITTEN[source]
     flags |= re.MULTILINE if multiline else 0
     if isinstance(pattern, re.Pattern):
-        compiled = re.compile(new_source, flags)
+        sub = re.compile(source, flags).sub
     else:
         from nltk import redos  # the engine of NLTK's own patterns (the `regex` package)
 
-        compiled = redos.compile(new_source, flags)
-    return compiled.sub, replacement if new_replacement is None else new_replacement, None
+        sub = redos.compile(source, flags).sub
+    if known is None:
+        return _SqueezeSpaces(sub)
+    return _Pass(sub, replacement, known.needs, known.folded)
 
 
 @cache
-def _passes() -> tuple[tuple[_Pass, ...], tuple[_Pass, ...]] | None:
-    """NLTK's passes before and after it pads the text with spaces, or None if unknown."""
+def _passes() -> tuple[_Pass | _SqueezeSpaces, ...] | None:
+    """NLTK's passes, in its order (None: a pattern this module does not know)."""
     t = NLTKWordTokenizer
-    before = [*t.STARTING_QUOTES, *t.PUNCTUATION, t.PARENS_BRACKETS, t.DOUBLE_DASHES]
-    after = [
+    passes = [
+        *t.STARTING_QUOTES,
+        *t.PUNCTUATION,
+        t.PARENS_BRACKETS,
+        t.DOUBLE_DASHES,
+        (None, None),  # NLTK pads the text with spaces here
         *t.ENDING_QUOTES,
         *((p, r" \1 \2 ") for p in t.CONTRACTIONS2),
         *((p, r" \1 \2 ") for p in t.CONTRACTIONS3),
     ]
-    compiled: list[list[_Pass]] = [[], []]
-    for out, passes in zip(compiled, (before, after), strict=True):
-        for pattern, replacement in passes:
-            line_pass = _line_local(pattern, replacement)
-            if line_pass is None:
-                return None
-            out.append(line_pass)
-    return tuple(compiled[0]), tuple(compiled[1])
+    compiled = []
+    for pattern, replacement in passes:
+        line_pass = _pad if pattern is None else _line_local(pattern, replacement)
+        if line_pass is None:
+            return None
+        compiled.append(line_pass)
+    return tuple(compiled)
 
 
-def _tokenize_lines(texts: Sequence[str]) -> list[list[str]] | None:
+def _pad(text: str, folded: Callable[[], str]) -> str:
+    return " " + text.replace("\n", " \n ") + " "
+
+
+def _tokenized(texts: Sequence[str]) -> str | None:
+    """NLTK's tokenized string of each text (tokens apart by whitespace), one per line."""
     passes = _passes()
     if passes is None:
         return None
-    before, after = passes
     text = "\n".join(texts)
-    for sub, replacement, _ in before:
-        text = sub(replacement, text)
-    text = " " + text.replace("\n", " \n ") + " "
-    folded = ""
-    for sub, replacement, required in after:
-        if required is None:
-            text, folded = sub(replacement, text), ""
-            continue
-        folded = folded or _folded(text)
-        if required in folded:
-            text, folded = sub(replacement, text), ""
-    lines = text.split("\n")
-    return [line.split() for line in lines] if len(lines) == len(texts) else None
+    folded: list[str | None] = [None, None]  # (text, its folded form), made when first needed
+
+    def fold() -> str:
+        if folded[0] is not text:
+            folded[:] = [text, _folded(text)]
+        return folded[1]  # type: ignore[return-value]
+
+    for line_pass in passes:
+        text = line_pass(text, fold)
+    return text
+
+
+def _batch(
+    texts: Sequence[str],
+    per_line: Callable[[str], list[list[str]]],
+    single: Callable[[str], list[str]],
+) -> list[list[str]]:
+    joinable = [i for i, t in enumerate(texts) if "\n" not in t]
+    out: list[list[str] | None] = [None] * len(texts)
+    text = _tokenized([texts[i] for i in joinable]) if joinable else None
+    lines = per_line(text) if text is not None else []
+    if len(lines) == len(joinable):
+        for i, words in zip(joinable, lines, strict=True):
+            out[i] = words
+    return [single(t) if words is None else words for t, words in zip(texts, out, strict=True)]
 
 
 def batch_tokenize(texts: Sequence[str]) -> list[list[str]]:
     """``NLTKWordTokenizer().tokenize(t)`` for each of ``texts``, in one pass over them all."""
+    return _batch(
+        texts,
+        lambda text: [line.split() for line in text.split("\n")],
+        NLTKWordTokenizer().tokenize,
+    )
+
+
+class _IsWord(dict):
+    """Sumy's word filter (``Tokenizer._is_word``) per token, memoized (bounded)."""
+
+    limit = 100_000
+
+    def __missing__(self, token: str) -> bool:
+        if len(self) >= self.limit:
+            self.clear()
+        self[token] = answer = bool(Tokenizer._WORD_PATTERN.match(token))
+        return answer
+
+
+_IS_WORD = _IsWord()
+
+
+def _words_per_line(text: str) -> list[list[str]]:
+    is_word = _IS_WORD
+    return [[t for t in line.split() if is_word[t]] for line in text.split("\n")]
+
+
+def batch_words(texts: Sequence[str]) -> list[list[str]]:
+    """``NewsTokenizer.to_words(t)`` (NLTK's tokens that Sumy counts as words) for each text."""
     single = NLTKWordTokenizer()
-    joinable = [i for i, t in enumerate(texts) if "\n" not in t]
-    tokens: list[list[str] | None] = [None] * len(texts)
-    batched = _tokenize_lines([texts[i] for i in joinable]) if joinable else []
-    if batched is not None:
-        for i, words in zip(joinable, batched, strict=True):
-            tokens[i] = words
-    return [
-        single.tokenize(t) if words is None else words
-        for t, words in zip(texts, tokens, strict=True)
-    ]
+    return _batch(texts, _words_per_line, lambda t: [w for w in single.tokenize(t) if _IS_WORD[w]])
 
 
 _WORDS_SLOT = "_cached_property_words"  # where Sumy 0.13's Sentence caches ``words``
-_IS_WORD = Tokenizer._WORD_PATTERN.match
 
 
 def _batchable(tokenizer: object) -> bool:
@@ -205,12 +277,9 @@ def prime_words(sentences: Iterable[Sentence]) -> None:
     """
     if _WORDS_SLOT not in getattr(Sentence, "__slots__", ()):
         return
-    todo = [
-        s
-        for s in sentences
-        if not hasattr(s, _WORDS_SLOT) and _batchable(s._tokenizer)  # noqa: SLF001
-    ]
-    if not todo:
-        return
-    for sentence, tokens in zip(todo, batch_tokenize([str(s) for s in todo]), strict=True):
-        setattr(sentence, _WORDS_SLOT, tuple(w for w in tokens if _IS_WORD(w)))
+    todo = [s for s in sentences if not hasattr(s, _WORDS_SLOT)]
+    tokenizers = {id(s._tokenizer): s._tokenizer for s in todo}  # noqa: SLF001
+    batchable = {key for key, tokenizer in tokenizers.items() if _batchable(tokenizer)}
+    todo = [s for s in todo if id(s._tokenizer) in batchable]  # noqa: SLF001
+    for sentence, words in zip(todo, batch_words([str(s) for s in todo]), strict=True):
+        setattr(sentence, _WORDS_SLOT, tuple(words))

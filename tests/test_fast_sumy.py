@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import string
 import sys
 import warnings
 from functools import lru_cache
@@ -221,11 +222,11 @@ ATOMS = [
 ]  # fmt: skip
 
 
-def fuzzed_sentences(rng: random.Random, count: int) -> list[str]:
+def fuzzed_sentences(rng: random.Random, count: int, atoms: list[str] = ATOMS) -> list[str]:
     sentences = []
     for _ in range(count):
-        atoms = [rng.choice(ATOMS) for _ in range(rng.randint(0, 12))]
-        sentences.append("".join(a + rng.choice(["", " ", " ", "  "]) for a in atoms))
+        picked = [rng.choice(atoms) for _ in range(rng.randint(0, 12))]
+        sentences.append("".join(a + rng.choice(["", " ", " ", "  "]) for a in picked))
     return sentences
 
 
@@ -235,10 +236,33 @@ def test_batch_tokenizer_is_active() -> None:
 
 
 def test_batch_tokenize_matches_nltk_on_fuzzed_text() -> None:
-    sentences = fuzzed_sentences(random.Random(7), 1500)
-    sentences += ["", " ", "line one\nline two", "'quoted' end.'", 'He said: "yes."']
+    """Once with tabs, NBSPs... in the text, once with spaces only (a faster path)."""
     nltk = NLTKWordTokenizer()
-    assert fast_words.batch_tokenize(sentences) == [nltk.tokenize(s) for s in sentences]
+    printable = [a for a in ATOMS if a.isprintable()]
+    for atoms in (ATOMS, printable):
+        sentences = fuzzed_sentences(random.Random(7), 1000, atoms)
+        sentences += ["", " ", "line one\nline two", "'quoted' end.'", 'He said: "yes."', "a  b"]
+        assert fast_words.batch_tokenize(sentences) == [nltk.tokenize(s) for s in sentences]
+
+
+def test_batch_words_match_the_tokenizer_on_fuzzed_text() -> None:
+    sentences = fuzzed_sentences(random.Random(8), 1500) + ["", "a\nb c", "Can't 'tis x-y."]
+    assert fast_words.batch_words(sentences) == [list(TOKENIZER.to_words(s)) for s in sentences]
+
+
+def all_characters() -> str:
+    return "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000)
+
+
+def test_whitespace_assumptions_hold() -> None:
+    """Spaces are squeezed by str.replace when the text is printable (so holds no whitespace
+    for NLTK's `regex` engine but " "), and words are cut by `re`'s \\s, which is str.isspace."""
+    import regex
+
+    every = all_characters()
+    engine_space = set(regex.findall(r"\s", every, flags=regex.V0))
+    assert all(c == " " or not c.isprintable() for c in engine_space)
+    assert set(re.findall(r"\s", every)) == {c for c in every if c.isspace()}
 
 
 def test_prime_words_fills_what_the_tokenizer_gives() -> None:
@@ -253,8 +277,7 @@ def test_prime_words_fills_what_the_tokenizer_gives() -> None:
 
 
 def test_ascii_folds_are_all_that_ignorecase_equates_to_ascii_letters() -> None:
-    others = "".join(chr(c) for c in range(0x80, sys.maxunicode + 1) if not 0xD800 <= c < 0xE000)
-    found = set(re.findall("(?i)[a-z]", others))
+    found = set(re.findall("(?i)[a-z]", all_characters())) - set(string.ascii_letters)
     assert found == set(fast_words.ASCII_FOLDS)
 
 
@@ -287,3 +310,4 @@ def test_batch_tokenize_matches_nltk_on_dev_sample() -> None:
     ]
     nltk = NLTKWordTokenizer()
     assert fast_words.batch_tokenize(sentences) == [nltk.tokenize(s) for s in sentences]
+    assert fast_words.batch_words(sentences) == [list(TOKENIZER.to_words(s)) for s in sentences]
