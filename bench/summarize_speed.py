@@ -79,10 +79,9 @@ TARGETS = {
 }
 
 
-def sumy_class(method: str) -> object:
-    """Sumy's own class, configured as its README shows (plain Snowball stemmer, no memo)."""
-    stemmer = Stemmer("english")
-    summarizer = SUMY_CLASSES[method](stemmer)
+def configured(cls: type, stemmer: Callable[[str], str]) -> object:
+    """A Sumy summarizer class (theirs or ours) with stop words, or Edmundson's word lists."""
+    summarizer = cls(stemmer)
     if isinstance(summarizer, EdmundsonSummarizer):
         tokenizer = NewsTokenizer("english")
         words = {w.lower() for p in DEFAULT_BONUS_WORDS for w in tokenizer.to_words(p)}
@@ -92,6 +91,11 @@ def sumy_class(method: str) -> object:
     else:
         summarizer.stop_words = get_stop_words("english")
     return summarizer
+
+
+def sumy_class(method: str) -> object:
+    """Sumy's own class, configured as its README shows (plain Snowball stemmer, no memo)."""
+    return configured(SUMY_CLASSES[method], Stemmer("english"))
 
 
 def plain(method: str) -> Callable[[str], list[str]]:
@@ -172,14 +176,10 @@ def identity(texts: list[str], methods: list[str]) -> dict[str, int]:
     """Mismatches of our class against Sumy's, per method, at 3 and 5 sentences."""
     tokenizer = NewsTokenizer("english")
     mismatches = dict.fromkeys(methods, 0)
-    instances = {m: (sumy_class(m), summarize_module._configured(SUMY_METHODS[m])) for m in methods}
-    for m in methods:
-        if m == "edmundson":
-            fast = SUMY_METHODS[m](summarize_module.stemmer())
-            reference = instances[m][0]
-            fast.bonus_words, fast.stigma_words = reference.bonus_words, STIGMA_WORDS
-            fast.null_words = get_stop_words("english")
-            instances[m] = (reference, fast)
+    stems = summarize_module.stemmer()  # the same stems, memoized: this check is long enough
+    instances = {
+        m: (configured(SUMY_CLASSES[m], stems), configured(SUMY_METHODS[m], stems)) for m in methods
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for text in texts:
