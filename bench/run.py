@@ -1,8 +1,8 @@
 """Run every benchmark once and print one table of figures with their targets (``make bench``).
 
 Which scripts: every ``bench/*.py`` that has a main guard (``__name__ == "__main__"``), except
-this runner, names starting with ``_`` (helpers) and those in ``SKIP`` (parts that an aggregate
-script runs itself, and tuning scripts). Each runs with default arguments in its own process
+this runner, names starting with ``_`` (helpers), those in ``SKIP`` (tuning scripts) and
+``PARTS`` whose aggregate script is there (``quality.py`` runs ``quality_topics.py``...). Each runs with default arguments in its own process
 group, within its own time limit and the overall budget, with ``BENCH_JSON=<tmp file>``; what
 it writes there is collected into ``bench/out/bench.json`` (not committed) with the machine.
 
@@ -29,12 +29,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out" / "bench.json"
-SKIP = {
-    "quality_summary": "part of quality.py",
-    "quality_topics": "part of quality.py",
-    "quality_clusters": "part of quality.py",
-    "fit_summary_weights": "tuning, not a benchmark",
-}
+SKIP = {"fit_summary_weights": "tuning, not a benchmark"}
+# Parts that an aggregate script runs itself: skipped when the aggregate is there.
+PARTS = {"quality_summary": "quality", "quality_topics": "quality", "quality_clusters": "quality"}
 TIME_LIMIT = 300  # seconds per script
 BUDGET = 570  # seconds for all of them: make bench must finish within 10 minutes
 MAIN_GUARD = "if __name__ == " + '"__main__":'
@@ -45,6 +42,8 @@ def scripts(folder: Path = HERE) -> list[Path]:
     found = []
     for path in sorted(folder.glob("*.py")):
         if path.name == Path(__file__).name or path.name.startswith("_") or path.stem in SKIP:
+            continue
+        if path.stem in PARTS and (folder / f"{PARTS[path.stem]}.py").is_file():
             continue
         if MAIN_GUARD in path.read_text(encoding="utf-8"):
             found.append(path)
@@ -179,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{passed} pass, {missed} miss; {len(chosen)} scripts in {total} s\n")
     print(json.dumps(summary, indent=1, default=str))
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    report = {**summary, "skipped": SKIP, "scripts": results}
+    report = {**summary, "skipped": {**SKIP, **PARTS}, "scripts": results}
     OUT.write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
     print(f"(everything in {OUT.relative_to(HERE.parent)})")
     return 1 if any(r["exit"] != 0 for r in results.values()) else 0

@@ -17,9 +17,12 @@ GUARD = 'if __name__ == "__main__":\n    main()\n'
 def test_scripts_are_those_with_a_main_guard_minus_helpers_and_parts(tmp_path: Path) -> None:
     (tmp_path / "speed.py").write_text("def main(): pass\n" + GUARD)
     (tmp_path / "_helper.py").write_text(GUARD)
-    (tmp_path / "quality_topics.py").write_text(GUARD)  # run by quality.py
+    (tmp_path / "quality_topics.py").write_text(GUARD)
+    (tmp_path / "fit_summary_weights.py").write_text(GUARD)  # tuning
     (tmp_path / "library.py").write_text("def run(): pass\n")
-    assert [p.name for p in run.scripts(tmp_path)] == ["speed.py"]
+    assert [p.name for p in run.scripts(tmp_path)] == ["quality_topics.py", "speed.py"]
+    (tmp_path / "quality.py").write_text(GUARD)  # the aggregate that runs quality_topics
+    assert [p.name for p in run.scripts(tmp_path)] == ["quality.py", "speed.py"]
 
 
 def test_the_repository_benches_are_all_picked_up() -> None:
