@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from slack_sdk.signature import SignatureVerifier  # noqa: E402
 
-from bot.fakeslack import FakeSlack  # noqa: E402
+from bot.slack.fakeslack import FakeSlack  # noqa: E402
 from tests.slack_harness import SECRET, ArticleServer, post, web_process  # noqa: E402
 
 SLACK_LIMIT_MS = 3000

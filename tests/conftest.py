@@ -26,7 +26,7 @@ def chosen_redis_url(environ=os.environ) -> str:
 def redis_url(tmp_path_factory) -> str:
     url = chosen_redis_url()
     if url == "embedded":
-        from bot.embedded import EmbeddedServer
+        from bot.storage.embedded import EmbeddedServer
 
         server = EmbeddedServer(tmp_path_factory.mktemp("embedded"))
         url = server.start()
@@ -38,7 +38,7 @@ def redis_url(tmp_path_factory) -> str:
 
 @pytest.fixture
 def redis_client(redis_url):
-    from bot.store import connect
+    from bot.storage.store import connect
 
     client = connect(redis_url, timeout=2.0)
     client.flushdb()
@@ -50,7 +50,7 @@ def redis_client(redis_url):
 @pytest.fixture
 def dead_redis():
     """A client pointed at a port nothing listens on: Redis is down."""
-    from bot.store import connect
+    from bot.storage.store import connect
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -19,12 +19,12 @@ from urllib.parse import urlencode
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import create_app
 from bot.config import Settings
-from bot.fakeslack import TEAM_ID, FakeSlack
-from bot.fetch import Fetcher
-from bot.services import Services
-from bot.work import TrackingExecutor, WorkPool
+from bot.fetch.fetcher import Fetcher
+from bot.flows.summarizer import Services
+from bot.slack.app import create_app
+from bot.slack.executor import TrackingExecutor, WorkPool
+from bot.slack.fakeslack import TEAM_ID, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "test-signing-secret"
@@ -192,7 +192,7 @@ def web_process(fake: FakeSlack, redis_url: str, **env):
         REDIS_URL=redis_url, FETCH_ALLOW_PRIVATE="127.0.0.0/8", LOG_LEVEL="WARNING",
     )  # fmt: skip
     full_env.update(env)
-    cmd = [sys.executable, "-m", "gunicorn", "bot.web:create_wsgi()", "--bind",
+    cmd = [sys.executable, "-m", "gunicorn", "bot.entry.web:create_wsgi()", "--bind",
            f"127.0.0.1:{port}", "--workers", "1", "--threads", "8"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)  # fmt: skip

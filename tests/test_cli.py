@@ -125,7 +125,7 @@ def test_cache_unavailable_still_summarizes_and_says_so():
 
 
 def test_digest_command_prints_a_channel_digest(redis_client, redis_url):
-    from bot.store import Store
+    from bot.storage.store import Store
 
     store = Store.for_team(redis_client, "T9")
     import time

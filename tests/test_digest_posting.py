@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import make_client
-from bot.ledger import ChannelLock, Schedules
-from bot.posting import EVENT_TYPE
-from bot.services import Services
+from bot.delivery.ledger import ChannelLock, Schedules
+from bot.delivery.poster import EVENT_TYPE
+from bot.flows.summarizer import Services
+from bot.slack.app import make_client
 from digests.render import check_blocks
 from digests.schedule import Schedule, latest_due_slot
 from tests.slack_harness import Harness
@@ -444,7 +444,7 @@ def test_digest_now_does_not_resend_after_a_dropped_connection(h):
 
 
 def test_the_lease_is_renewed_while_held_and_lost_when_taken(h):
-    from bot.ledger import ChannelLock
+    from bot.delivery.ledger import ChannelLock
 
     store = h.services.store_for(TEAM)
     lock = ChannelLock(store, CHANNEL, "a", lease_ms=300)
@@ -460,7 +460,7 @@ def test_the_lease_is_renewed_while_held_and_lost_when_taken(h):
 
 
 def test_a_definitive_refusal_backs_off_then_gives_up_and_items_roll_over(h):
-    from bot.ledger import MAX_ATTEMPTS
+    from bot.delivery.ledger import MAX_ATTEMPTS
 
     schedule(h, changed_at=MONDAY - 10 * 86400)
     seed_week(h)
@@ -492,7 +492,7 @@ def test_a_broken_schedule_record_does_not_stop_other_channels(h):
 
 
 def test_a_preview_of_a_big_digest_fits_one_message():
-    from bot.digesting import preview_blocks
+    from bot.delivery.builder import preview_blocks
 
     section = [{"type": "section", "text": {"type": "mrkdwn", "text": "story"}}] * 12
     parts = [("Policy digest: 40 stories", section[:2])] + [
@@ -529,7 +529,7 @@ def test_unreadable_history_backs_off_instead_of_blocking_the_channel(h):
 
 
 def test_a_half_posted_digest_given_up_is_not_reposted_next_time(h):
-    from bot.ledger import MAX_ATTEMPTS
+    from bot.delivery.ledger import MAX_ATTEMPTS
 
     schedule(h, changed_at=MONDAY - 10 * 86400)
     seed_week(h)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from bot.embedded import EmbeddedServer
-from bot.store import connect
+from bot.storage.embedded import EmbeddedServer
+from bot.storage.store import connect
 
 
 def test_data_survives_a_restart(tmp_path):
@@ -30,7 +30,7 @@ def test_a_second_process_joins_the_running_server(tmp_path):
     client = connect(server.start(), timeout=2.0)
     client.set("greeting", "hello")
     code = (
-        "from bot.embedded import EmbeddedServer; from bot.store import connect; import sys; "
+        "from bot.storage.embedded import EmbeddedServer; from bot.storage.store import connect; import sys; "
         f"s = EmbeddedServer({str(tmp_path)!r}); c = connect(s.start(), timeout=2.0); "
         "print(c.get('greeting')); sys.stdout.flush()"
     )

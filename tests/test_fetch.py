@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.fetch import (
+from bot.fetch.fetcher import (
     FetchedPage,
     Fetcher,
     FetchError,
@@ -418,7 +418,7 @@ def test_closed_port_is_unreachable() -> None:
 
 
 def test_refusals_are_logged_without_credentials_or_query(caplog) -> None:
-    caplog.set_level(logging.INFO, logger="bot.fetch")
+    caplog.set_level(logging.INFO, logger="bot.fetch.fetcher")
     refused(
         Fetcher(resolver=no_dns), "http://joe:hunter2@10.0.0.1/x?token=s3cret", "private_address"
     )

@@ -38,7 +38,7 @@ def test_a_second_shell_run_on_the_same_data_answers_pastes(redis_client, redis_
 
 
 def test_a_skipped_duplicate_is_shown_in_the_shell(redis_client, redis_url):
-    from bot.shell import Shell
+    from bot.entry.shell import Shell
 
     out = io.StringIO()
     shell = Shell(replace(Settings(), redis_url=redis_url), out, clock=False)
@@ -114,7 +114,7 @@ def test_tests_use_the_embedded_server_unless_told_otherwise():
 
 
 def test_socket_mode_with_a_refused_token_says_why_in_one_line(redis_client, redis_url, tmp_path):
-    from bot.fakeslack import FakeSlack
+    from bot.slack.fakeslack import FakeSlack
 
     fake = FakeSlack().start()
     try:

@@ -37,7 +37,7 @@ def test_digests_imports_no_io_library(path):
 
 @pytest.mark.parametrize("path", sorted((ROOT / "handlers").rglob("*.py")), ids=lambda p: p.name)
 def test_handlers_never_import_redis_or_the_fetcher(path):
-    assert _violations(path, {"redis", "bot.store", "bot.fetch", "urllib3"}) == []
+    assert _violations(path, {"redis", "bot.storage", "bot.fetch", "urllib3"}) == []
 
 
 def test_the_check_would_catch_a_violation(tmp_path):

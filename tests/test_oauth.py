@@ -20,12 +20,12 @@ from cryptography.fernet import Fernet
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings
-from bot.fakeslack import CLIENT_ID, CLIENT_SECRET
-from bot.installations import RedisInstallationStore
-from bot.oauth import BOT_SCOPES, authorize_url
-from bot.posting import EVENT_TYPE
-from bot.token_cipher import TokenCipher, TokenCipherError
-from bot.web import wsgi_app
+from bot.delivery.poster import EVENT_TYPE
+from bot.entry.web import wsgi_app
+from bot.slack.fakeslack import CLIENT_ID, CLIENT_SECRET
+from bot.slack.oauth import BOT_SCOPES, authorize_url
+from bot.storage.installations import RedisInstallationStore
+from bot.storage.token_cipher import TokenCipher, TokenCipherError
 from digests.schedule import Schedule
 from tests.slack_harness import ArticleServer, Harness
 
@@ -241,7 +241,7 @@ def seed(h, team: str, titles: list[str], when: float) -> None:
 
 
 def test_the_clock_posts_each_workspaces_digest_with_that_workspaces_token(h, web):
-    from bot.ledger import Schedules
+    from bot.delivery.ledger import Schedules
 
     install(web, A)
     install(web, B)
@@ -396,7 +396,7 @@ def test_the_web_process_serves_the_install_flow_from_its_environment(redis_clie
     from the new workspace is answered."""
     from urllib.parse import urlencode
 
-    from bot.fakeslack import FakeSlack
+    from bot.slack.fakeslack import FakeSlack
     from tests.slack_harness import SECRET, post, web_process
 
     fake = FakeSlack().start()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 
-from bot.cli import _print_readable
+from bot.entry.cli import _print_readable
 from digests.analyze import analyze
 from digests.digest import build_digest
 from digests.models import Article, SharedItem, TopicTag

@@ -9,7 +9,7 @@ import time
 import pytest
 import redis
 
-from bot.ledger import Schedules
+from bot.delivery.ledger import Schedules
 from tests.slack_harness import CHANNEL, Harness
 
 ARTICLE = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.store import DAY, Store, StoreError
+from bot.storage.store import DAY, Store, StoreError
 
 
 @pytest.fixture

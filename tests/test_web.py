@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.fakeslack import FakeSlack
+from bot.slack.fakeslack import FakeSlack
 from tests.slack_harness import SECRET, ArticleServer, post, web_process
 
 
@@ -102,7 +102,7 @@ def test_gunicorn_without_redis_url_stops_with_one_line_instead_of_restarting(fa
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REDIS_URL"))}
     env.update(SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET,
                SLACK_API_URL=fake.base_url)  # fmt: skip
-    cmd = [sys.executable, "-m", "gunicorn", "bot.web:create_wsgi()", "--bind", "127.0.0.1:0",
+    cmd = [sys.executable, "-m", "gunicorn", "bot.entry.web:create_wsgi()", "--bind", "127.0.0.1:0",
            "--workers", "1"]  # fmt: skip
     out = subprocess.run(cmd, cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
                          capture_output=True, text=True, timeout=120)  # fmt: skip
@@ -114,14 +114,14 @@ def test_gunicorn_without_redis_url_stops_with_one_line_instead_of_restarting(fa
 
 def test_python_m_bot_web_says_what_is_missing(monkeypatch, capsys):
     from bot.config import Settings
-    from bot.web import serve
+    from bot.entry.web import serve
 
     assert serve(Settings(slack_bot_token="xoxb-1", slack_signing_secret="s")) == 2
     assert capsys.readouterr().err.strip().startswith("error: The web process needs REDIS_URL")
 
 
 def test_a_token_slack_refuses_stops_the_web_process(monkeypatch, fake, redis_url, capsys):
-    from bot.web import APP_LOAD_ERROR, create_wsgi
+    from bot.entry.web import APP_LOAD_ERROR, create_wsgi
 
     _env(monkeypatch, fake, redis_url)
     fake.fail("auth.test", error="invalid_auth")
@@ -135,7 +135,7 @@ def test_a_token_slack_refuses_stops_the_web_process(monkeypatch, fake, redis_ur
 def test_slack_away_at_start_is_retried_and_reported_by_healthz(monkeypatch, fake, redis_url):
     import time
 
-    from bot import web
+    from bot.entry import web
 
     monkeypatch.setattr(web, "RETRY_SECONDS", (0.2,))
     _env(monkeypatch, fake, redis_url)
@@ -155,7 +155,7 @@ def test_slack_away_at_start_is_retried_and_reported_by_healthz(monkeypatch, fak
 
 
 def test_garbage_requests_get_400_or_401_before_parsing(monkeypatch, fake, redis_url):
-    from bot import web
+    from bot.entry import web
 
     _env(monkeypatch, fake, redis_url)
     app = web.create_wsgi()

@@ -1,5 +1,5 @@
 """Slack flows for shared articles: replies in thread, "already summarized", and the channel
-commands (summarize, recent, forget, auto, topics). A mixin of ``bot.services.Services``.
+commands (summarize, recent, forget, auto, topics). A mixin of ``bot.flows.summarizer.Services``.
 
 Everything here runs after the ack, on our own pool. Slack errors are logged with context and,
 where someone can act on them, told to the user. Text arrives decoded (``from_slack``); user and
@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack_client import slack_error
-from bot.sources import Source
-from bot.store import StoreError, fail_open, item_from
+from bot.flows.sources import Source
+from bot.slack.clients import slack_error
+from bot.storage.store import StoreError, fail_open, item_from
 from digests import reply
 from digests.commands import Command, help_text, parse_topic_phrases
 from digests.errors import InputError
@@ -30,7 +30,7 @@ from digests.triggers import AUTO_MODES, message_sources
 from digests.urls import canonical_url, find_urls, slack_permalink
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.flows.summarizer import Services
 
 log = logging.getLogger(__name__)
 

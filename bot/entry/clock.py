@@ -13,8 +13,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from bot.config import Settings
-from bot.ledger import Schedules
-from bot.store import DAY, StoreError
+from bot.delivery.ledger import Schedules
+from bot.storage.store import DAY, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,8 @@ def _soon():
 
 def run_clock(settings: Settings) -> int:
     """``python -m bot clock``: the ``clock`` process of the Procfile."""
-    from bot.runtime import open_redis
-    from bot.services import Services
+    from bot.bootstrap import open_redis
+    from bot.flows.summarizer import Services
 
     if not settings.slack_bot_token:
         raise SystemExit("The clock needs SLACK_BOT_TOKEN (xoxb-…) to post digests, and REDIS_URL.")

@@ -12,7 +12,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
 from bot.config import Settings
-from bot.workspaces import Workspaces
+from bot.slack.workspaces import Workspaces
 
 # The bot scopes of manifest.yml (tests/test_oauth.py checks they stay the same).
 BOT_SCOPES = (

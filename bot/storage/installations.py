@@ -24,8 +24,8 @@ import redis
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 
-from bot.store import Store, StoreError
-from bot.token_cipher import TokenCipher, TokenCipherError
+from bot.storage.store import Store, StoreError
+from bot.storage.token_cipher import TokenCipher, TokenCipherError
 
 log = logging.getLogger(__name__)
 

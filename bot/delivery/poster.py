@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.ledger import MAX_ATTEMPTS, ChannelLock, Schedules
-from bot.slack_client import slack_error
-from bot.store import StoreError
+from bot.delivery.ledger import MAX_ATTEMPTS, ChannelLock, Schedules
+from bot.slack.clients import slack_error
+from bot.storage.store import StoreError
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.flows.summarizer import Services
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Handlers never touch Redis or the fetcher; they call these. Storage failures degrade as
 ARCHITECTURE §3 says: caches fail open, saving fails visibly. The Slack flows live in
-``bot.sharing`` (shares, commands), ``bot.digesting`` (digests) and ``bot.posting`` (posting a
+``bot.flows.sharing`` (shares, commands), ``bot.delivery.builder`` (digests) and ``bot.delivery.poster`` (posting a
 digest exactly once), as mixins of ``Services``.
 """
 
@@ -17,14 +17,14 @@ from typing import Any
 import redis
 
 from bot.config import Settings
-from bot.digesting import DigestMixin
-from bot.fetch import Fetcher
-from bot.posting import PostingMixin
-from bot.sharing import SharingMixin
-from bot.sources import Source
-from bot.store import DAY, Store, StoreError, digest_key, fail_open
-from bot.work import WorkPool
-from bot.workspaces import Workspaces
+from bot.delivery.builder import DigestMixin
+from bot.delivery.poster import PostingMixin
+from bot.fetch.fetcher import Fetcher
+from bot.flows.sharing import SharingMixin
+from bot.flows.sources import Source
+from bot.slack.executor import WorkPool
+from bot.slack.workspaces import Workspaces
+from bot.storage.store import DAY, Store, StoreError, digest_key, fail_open
 from digests.analyze import analyze
 from digests.extract import extract_article
 from digests.models import Article

@@ -15,10 +15,10 @@ import redis
 from slack_sdk import WebClient
 
 from bot.config import Settings
-from bot.installations import RedisInstallationStore, RedisOAuthStateStore
-from bot.slack_client import make_client
-from bot.store import Store, StoreError
-from bot.token_cipher import TokenCipher
+from bot.slack.clients import make_client
+from bot.storage.installations import RedisInstallationStore, RedisOAuthStateStore
+from bot.storage.store import Store, StoreError
+from bot.storage.token_cipher import TokenCipher
 
 log = logging.getLogger(__name__)
 

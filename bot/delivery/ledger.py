@@ -16,7 +16,7 @@ import json
 import logging
 import threading
 
-from bot.store import Store
+from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.config import Settings
-from bot.store import StoreError
+from bot.storage.store import StoreError
 from digests.errors import InputError
 
 
 def cmd_digest(args, settings: Settings) -> int:
-    from bot.runtime import open_redis
-    from bot.services import Services
+    from bot.bootstrap import open_redis
+    from bot.flows.summarizer import Services
 
     services = Services(settings, open_redis(settings, local=True))
     try:

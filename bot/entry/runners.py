@@ -11,17 +11,17 @@ log = logging.getLogger(__name__)
 
 def run(command: str, settings: Settings) -> int:
     if command == "shell":
-        from bot.shell import run as run_shell
+        from bot.entry.shell import run as run_shell
 
         return run_shell(settings)
     if command == "web":
-        from bot.web import serve
+        from bot.entry.web import serve
 
         return serve(settings)
     if command == "socket":
         return _socket(settings)
     if command == "clock":
-        from bot.clock import run_clock
+        from bot.entry.clock import run_clock
 
         return run_clock(settings)
     raise SystemExit(f"unknown command {command!r}")
@@ -34,8 +34,8 @@ def _socket(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_bolt.error import BoltError
 
-    from bot.clock import start_background_clock
-    from bot.runtime import build
+    from bot.bootstrap import build
+    from bot.entry.clock import start_background_clock
 
     try:
         services, app = build(settings, local=True)

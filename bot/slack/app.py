@@ -9,9 +9,9 @@ from concurrent.futures import Executor
 from slack_bolt import App
 
 from bot.config import Settings
-from bot.oauth import oauth_settings
-from bot.services import Services
-from bot.slack_client import make_client
+from bot.flows.summarizer import Services
+from bot.slack.clients import make_client
+from bot.slack.oauth import oauth_settings
 from handlers import commands, home, installs, messages, reactions, shortcuts
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def create_app(
 ) -> App:
     """Build the Bolt app; with one token ``App`` calls ``auth.test`` here, once, not on the
     first request. With OAuth (``SLACK_CLIENT_ID``) each request's token comes from the
-    installation store (``bot.oauth``).
+    installation store (``bot.slack.oauth``).
 
     Every Web API call, ``oauth.v2.access`` included, goes through ``client``'s ``SLACK_API_URL``.
     """

@@ -1,6 +1,6 @@
 """The web process: Bolt behind a WSGI server (gunicorn), plus ``GET /healthz``.
 
-Procfile: ``web: gunicorn 'bot.web:create_wsgi()' --bind 0.0.0.0:$PORT --threads 8``.
+Procfile: ``web: gunicorn 'bot.entry.web:create_wsgi()' --bind 0.0.0.0:$PORT --threads 8``.
 
 A configuration error (no signing secret, no ``REDIS_URL``, a token Slack refuses) stops the
 process with one line and a non-zero exit (gunicorn halts instead of restarting the worker
@@ -28,7 +28,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings
-from bot.slack_client import slack_error
+from bot.slack.clients import slack_error
 
 log = logging.getLogger(__name__)
 
@@ -194,9 +194,9 @@ def wsgi_app(slack: SlackApp | App, services):
 def create_wsgi():
     """gunicorn's entry point: one app and one work pool per worker process."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from bot.app import create_app
-    from bot.runtime import open_redis
-    from bot.services import Services
+    from bot.slack.app import create_app
+    from bot.bootstrap import open_redis
+    from bot.flows.summarizer import Services
 
     settings = Settings.from_env()
     logging.basicConfig(
@@ -220,7 +220,7 @@ def serve(settings: Settings) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    argv = [sys.executable, "-m", "gunicorn", "bot.web:create_wsgi()",
+    argv = [sys.executable, "-m", "gunicorn", "bot.entry.web:create_wsgi()",
             "--bind", f"0.0.0.0:{settings.port}", "--workers", "1", "--threads", "8",
             "--timeout", "60", "--access-logfile", "-"]  # fmt: skip
     os.execv(sys.executable, argv)

@@ -20,7 +20,7 @@ def make_client(
     settings: Settings, *, token: str | None = None, retry_connection_errors: bool = True
 ) -> WebClient:
     """A client that waits out 429s (``Retry-After``, at most twice per call); ``token`` (a
-    workspace's, from ``bot.workspaces``) or else ``SLACK_BOT_TOKEN`` (or none: OAuth mode).
+    workspace's, from ``bot.slack.workspaces``) or else ``SLACK_BOT_TOKEN`` (or none: OAuth mode).
 
     Digest posting passes ``retry_connection_errors=False``: a re-send after a dropped
     connection could double-post a message Slack already accepted, so it looks in history instead.

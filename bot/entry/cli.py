@@ -35,8 +35,8 @@ def _setup_logging(settings: Settings, quiet_default: bool) -> None:
 
 def _cli_services(settings: Settings, no_cache: bool):
     """The CLI caches under ``pd:cli:`` only when REDIS_URL is set; it never shares anything."""
-    from bot.services import Services
-    from bot.store import connect
+    from bot.flows.summarizer import Services
+    from bot.storage.store import connect
 
     client = None
     if settings.redis_url and not no_cache:
@@ -49,7 +49,7 @@ def _cli_services(settings: Settings, no_cache: bool):
 
 def _source_from_arg(arg: str | None):
     """SOURCE as §4 defines it: a URL, a file (HTML or text), or ``-``/nothing for stdin."""
-    from bot.services import Source
+    from bot.flows.summarizer import Source
 
     if arg and arg != "-" and _SCHEME.match(arg) and not Path(arg).exists():
         return Source("url", arg)
@@ -73,7 +73,7 @@ def _decode(data: bytes) -> str:
 
 
 def _line_source(obj: dict):
-    from bot.services import Source
+    from bot.flows.summarizer import Source
 
     title = str(obj.get("title") or "")
     if obj.get("url"):
@@ -281,10 +281,10 @@ def main(argv: list[str] | None = None) -> int:
         if command == "summarize":
             return cmd_summarize(args, settings)
         if command == "digest":
-            from bot.digest_cli import cmd_digest
+            from bot.entry.digest_cli import cmd_digest
 
             return cmd_digest(args, settings)
-        from bot import runners
+        from bot.entry import runners
 
         return runners.run(command, settings)
     except InputError as exc:

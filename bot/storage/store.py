@@ -17,13 +17,13 @@ durable (no TTL; pruned by ``prune``)
   P ch:{c}:replies                 HASH reply ts -> akey (to count reactions on replies)
   P ch:{c}:sharers:{akey}          HASH message ts -> user id (one field per sharing message)
   P topics                         HASH topic id -> JSON list of the workspace's own phrases
-  P ch:{c}:settings                HASH auto (and the digest fields of ``bot.ledger``)
+  P ch:{c}:settings                HASH auto (and the digest fields of ``bot.delivery.ledger``)
   P ch:{c}:msg:{ts}                SET of akeys a message shared (for deletions)
   P ch:{c}:msgs                    ZSET message ts -> time (so pruning finds old msg sets)
   P user:{u}:shares                ZSET "channel|message ts|akey" -> time (the sharer's App Home)
   P users                          SET of users who shared (for pruning)
   P ch:{c}:deleted:{ts}            (TTL) a deleted message, so a summary in flight isn't saved
-Schedules, digest ledgers and the posting lock: see ``bot.ledger``.
+Schedules, digest ledgers and the posting lock: see ``bot.delivery.ledger``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Digest flows: building a channel's digest, the clock's sweep, and ``/digest schedule``,
-``preview`` and ``now``. Posting itself, exactly once, is ``bot.posting``. A mixin of
+``preview`` and ``now``. Posting itself, exactly once, is ``bot.delivery.poster``. A mixin of
 ``Services``.
 """
 
@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.ledger import Schedules
-from bot.posting import PostOutcome
-from bot.sharing import Invocation
-from bot.store import DAY, StoreError, item_from
+from bot.delivery.ledger import Schedules
+from bot.delivery.poster import PostOutcome
+from bot.flows.sharing import Invocation
+from bot.storage.store import DAY, StoreError, item_from
 from digests.commands import Command
 from digests.digest import build_digest
 from digests.models import SharedItem
@@ -30,7 +30,7 @@ from digests.render import (
 from digests.schedule import Schedule, Slot, describe, latest_due_slot, parse_schedule, period_start
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.flows.summarizer import Services
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import logging
 import redis
 
 from bot.config import Settings
-from bot.embedded import EmbeddedServer
-from bot.store import connect
+from bot.storage.embedded import EmbeddedServer
+from bot.storage.store import connect
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +25,8 @@ def open_redis(settings: Settings, *, local: bool) -> redis.Redis:
 
 def build(settings: Settings, *, local: bool, listener_executor=None):
     """The services and the Bolt app for one process."""
-    from bot.app import create_app
-    from bot.services import Services
+    from bot.flows.summarizer import Services
+    from bot.slack.app import create_app
 
     services = Services(settings, open_redis(settings, local=local))
     app = create_app(settings, services, listener_executor=listener_executor)

@@ -21,20 +21,20 @@ from urllib.parse import urlencode
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.bootstrap import build
 from bot.config import Settings
-from bot.fakeslack import TEAM_ID, Call, FakeSlack
-from bot.runtime import build
-from bot.work import TrackingExecutor
+from bot.slack.executor import TrackingExecutor
+from bot.slack.fakeslack import TEAM_ID, Call, FakeSlack
 
 CHANNEL = "C0SHELL"
 USER = "U0YOU"
-SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample_article.txt"
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample_article.txt"
 
 NO_ANSWER = (
     "(no reply: I summarize links and article-length text, 600+ characters in 4+ sentences. "
     'For a multi-line article, put """ on a line before and after it; /digest help for more.)'
 )
-SHOWN_LOGGERS = ("bot.sharing",)  # what the shell tells you at INFO: skipped retries, deletions
+SHOWN_LOGGERS = ("bot.flows.sharing",)  # what the shell tells you at INFO: skipped retries, deletions
 
 BANNER = """Policy Digest shell: you are in #shell with the bot (no Slack account needed).
 Paste a link or an article, or type /digest help. For a multi-line article, type \"\"\" on its
@@ -95,7 +95,7 @@ class Shell:
             logger.propagate = False
         self.clock = None
         if clock:
-            from bot.clock import start_background_clock
+            from bot.entry.clock import start_background_clock
 
             self.clock = start_background_clock(self.settings, self.services, teams=[TEAM_ID])
 
