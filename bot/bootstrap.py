@@ -1,33 +1,157 @@
-"""Building the running bot: settings → Redis (real or embedded) → services → Bolt app."""
+"""One bootstrap for every entry point (web, worker, clock, socket, shell, CLI): settings →
+Redis (real or embedded) → the composed objects, each given its dependencies → logging, once.
+
+    stores ─┬─ taxonomies ─ summarizer (cache → fetch → extract → analyze)
+            ├─ shares (ShareFlow: messages, deletions, reactions, Home)   ─┐
+            ├─ builder (DigestBuilder) ─ poster (DigestPoster + ledger)  ─┼─ commands (/digest)
+            ├─ sweeper (Sweeper: the clock's pass, pruning)               │
+            └─ jobs (JobQueue, Dramatiq) ── job_table(shares, commands) ──┘
+    workspaces (Workspaces: a workspace's Web API client: SLACK_BOT_TOKEN or the installations)
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import redis
 
 from bot.config import Settings
+from bot.delivery.builder import DigestBuilder
+from bot.delivery.poster import DigestPoster
+from bot.delivery.sweeper import Sweeper
+from bot.fetch.fetcher import Fetcher
+from bot.flows.commands import Commands
+from bot.flows.sharing import ShareFlow
+from bot.flows.summarizer import Summarizer, Taxonomies
+from bot.jobs.queue import JobQueue
+from bot.jobs.tasks import job_table
+from bot.slack.deps import Deps
+from bot.slack.workspaces import Workspaces
 from bot.storage.embedded import EmbeddedServer
-from bot.storage.store import connect
+from bot.storage.store import Stores, connect
 
 log = logging.getLogger(__name__)
 
+_logging_done = False
 
-def open_redis(settings: Settings, *, local: bool) -> redis.Redis:
+
+def setup_logging(settings: Settings, *, quiet_default: bool = False) -> None:
+    """Once per process; CLI commands default to WARNING unless ``LOG_LEVEL`` is set."""
+    global _logging_done
+    if _logging_done:
+        return
+    _logging_done = True
+    explicit = os.environ.get("LOG_LEVEL")
+    level = settings.log_level if explicit or not quiet_default else "WARNING"
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def redis_url_for(settings: Settings, *, local: bool) -> str:
     """``REDIS_URL`` when set; in local modes the embedded server under ``DATA_DIR``."""
     if settings.redis_url:
-        return connect(settings.redis_url)
+        return settings.redis_url
     if not local:
-        raise SystemExit("REDIS_URL is required for the web and clock processes (see README).")
-    url = EmbeddedServer(settings.data_dir).start()
-    return connect(url)
+        raise SystemExit("REDIS_URL is required for the web, worker and clock processes.")
+    return EmbeddedServer(settings.data_dir).start()
 
 
-def build(settings: Settings, *, local: bool, listener_executor=None):
-    """The services and the Bolt app for one process."""
-    from bot.flows.summarizer import Services
-    from bot.slack.app import create_app
+@dataclass
+class Hooks:
+    """What tests (and the shell) inject instead of patching classes."""
 
-    services = Services(settings, open_redis(settings, local=local))
-    app = create_app(settings, services, listener_executor=listener_executor)
-    return services, app
+    clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+    owner_id: str | None = None
+    post_interval: float = 1.0
+    lease_ms: int = 60_000
+    fetcher: Fetcher | None = None
+    workspaces: Workspaces | None = None
+
+
+@dataclass
+class Bot:
+    """Everything one process runs, wired once."""
+
+    settings: Settings
+    stores: Stores
+    workspaces: Workspaces
+    summarizer: Summarizer
+    taxonomies: Taxonomies
+    shares: ShareFlow
+    builder: DigestBuilder
+    poster: DigestPoster
+    sweeper: Sweeper
+    commands: Commands
+    jobs: JobQueue | None = None
+    redis: redis.Redis | None = field(default=None, repr=False)
+
+    def serve_jobs(self, threads: int | None = None, *, poll_ms: int = 1000) -> None:
+        """Run a worker in this process on the shared queue (worker process, local modes)."""
+        assert self.jobs is not None
+        self.jobs.start_worker(threads or self.settings.workers, poll_ms=poll_ms)
+
+    def deps(self) -> Deps:
+        """What the Slack listeners get (they only enqueue)."""
+        assert self.jobs is not None
+        return Deps(self.jobs, self.stores, self.workspaces)
+
+    def close(self) -> None:
+        if self.jobs is not None:
+            self.jobs.close()
+
+
+def compose(
+    settings: Settings,
+    client: redis.Redis | None,
+    *,
+    redis_url: str | None = None,
+    cli: bool = False,
+    hooks: Hooks | None = None,
+) -> Bot:
+    """The objects, given their dependencies; ``redis_url`` adds the job queue."""
+    hooks = hooks or Hooks()
+    stores = Stores(client, cli=cli)
+    workspaces = hooks.workspaces or Workspaces.from_settings(settings, client)
+    fetcher = hooks.fetcher or Fetcher(allow_private=settings.fetch_allow_private)
+    taxonomies = Taxonomies(settings, stores)
+    summarizer = Summarizer(settings, stores, fetcher, taxonomies)
+    shares = ShareFlow(settings, stores, summarizer, workspaces, clock=hooks.clock)
+    builder = DigestBuilder(stores, taxonomies)
+    poster = DigestPoster(stores, workspaces, owner_id=hooks.owner_id, sleep=hooks.sleep,
+                          post_interval=hooks.post_interval, lease_ms=hooks.lease_ms)  # fmt: skip
+    sweeper = Sweeper(stores, builder, poster, retention_days=settings.retention_days,
+                      clock=hooks.clock)  # fmt: skip
+    commands = Commands(settings, stores, summarizer, taxonomies, shares, builder, poster,
+                        clock=hooks.clock)  # fmt: skip
+    jobs = None
+    if redis_url:
+        jobs = JobQueue(redis_url, max_depth=settings.queue_max_depth,
+                        heartbeat_seconds=settings.queue_heartbeat_seconds)  # fmt: skip
+        jobs.serve(job_table(shares, commands, workspaces))
+    return Bot(settings, stores, workspaces, summarizer, taxonomies, shares, builder, poster,
+               sweeper, commands, jobs, client)  # fmt: skip
+
+
+def build(settings: Settings, *, local: bool, hooks: Hooks | None = None) -> Bot:
+    """A process's ``Bot`` on ``REDIS_URL`` (or, in local modes, the embedded store)."""
+    setup_logging(settings)
+    url = redis_url_for(settings, local=local)
+    bot = compose(settings, connect(url), redis_url=url, hooks=hooks)
+    bot.stores.build_indexes()
+    return bot
+
+
+def build_cli(settings: Settings, *, no_cache: bool) -> Bot:
+    """The CLI caches under ``pd:cli:`` only when ``REDIS_URL`` is set; it never shares."""
+    setup_logging(settings, quiet_default=True)
+    client = None
+    if settings.redis_url and not no_cache:
+        client = connect(settings.redis_url, timeout=2.0)
+    return compose(settings, client, cli=True)

@@ -58,7 +58,9 @@ class Settings:
     retention_days: int = 180
     digest_admins: list[str] = field(default_factory=list)
     log_level: str = "INFO"
-    workers: int = 4
+    workers: int = 4  # job threads per worker process
+    queue_max_depth: int = 5000  # beyond this many waiting jobs, new work is refused ("busy")
+    queue_heartbeat_seconds: int = 60  # a worker silent this long is dead: its jobs run again
     summary_cache_days: int = 30
     page_cache_hours: int = 24
     placeholders: tuple[str, ...] = ()  # variables still set to .env.example's placeholders
@@ -117,6 +119,8 @@ class Settings:
             log_level=(os.environ.get("LOG_LEVEL", "").strip() or "INFO").upper(),
             workers=_int("WORKERS", 4),
             placeholders=tuple(ignored),
+            queue_max_depth=_int("QUEUE_MAX_DEPTH", 5000),
+            queue_heartbeat_seconds=_int("QUEUE_HEARTBEAT_SECONDS", 60),
         )
         problem = settings.oauth_problem()
         if problem:

@@ -11,7 +11,6 @@ from digests.render import escape, link
 from digests.topics.shown import shown_tags
 
 SECTION_MAX = 3000
-BUSY = "I'm busy right now; try again in a minute."
 CONTEXT_MAX = 2000
 
 

@@ -1,5 +1,6 @@
 """Thin Slack listeners, one module per kind; each exposes ``register(app)``.
 
-Listeners get the services object from Bolt's ``context`` (a middleware in ``bot.slack.app`` puts it
-there), so they stay plain module-level functions declaring only the arguments they use.
+Listeners are plain module-level functions declaring only the arguments they use. They ack,
+then enqueue a job through ``deps_of(context)`` (``bot.slack.deps.Deps``); a worker does the
+rest. They never touch Redis, the fetcher or the flows directly.
 """

@@ -1,4 +1,4 @@
-"""The ``/digest`` slash command: parse, ack at once (no I/O before it), then hand off.
+"""The ``/digest`` slash command: parse, ack at once (no I/O before it), then enqueue.
 
 Slack sends the command text entity-escaped: it is decoded once here (``from_slack``), and
 every answer is escaped once on the way out.
@@ -6,16 +6,19 @@ every answer is escaped once on the way out.
 
 from __future__ import annotations
 
+import dataclasses
+import time
+
 from slack_bolt import App
 
+from bot.slack.deps import deps_of
 from digests.commands import help_text, parse_command
 from digests.errors import InputError
 from digests.render import escape
-from digests.reply import BUSY
 from digests.text import from_slack
 
 
-def on_digest(ack, command: dict, respond, client, context) -> None:
+def on_digest(ack, command: dict, respond, context) -> None:
     try:
         cmd = parse_command(from_slack(command.get("text", "")))
     except InputError as exc:
@@ -28,20 +31,18 @@ def on_digest(ack, command: dict, respond, client, context) -> None:
         ack(text="Summarizing…")
     else:
         ack()
-    services = context["services"]
-
-    def work() -> None:
-        services.run_command(
-            cmd,
-            client=client,
-            respond=respond,
-            team=context.team_id or command.get("team_id", ""),
-            channel=command.get("channel_id", ""),
-            user=command.get("user_id", ""),
-        )
-
-    if not services.pool.submit(work, context=f"/digest {cmd.name}"):
-        respond(text=BUSY)
+    deps = deps_of(context)
+    queued = deps.enqueue(
+        "command",
+        team=context.team_id or command.get("team_id", ""),
+        channel=command.get("channel_id", ""),
+        user=command.get("user_id", ""),
+        response_url=command.get("response_url", ""),
+        command=dataclasses.asdict(cmd),
+        at=time.time(),
+    )
+    if not queued:
+        respond(text=escape(deps.busy_text()))
 
 
 def register(app: App) -> None:

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from bot.slack.deps import deps_of
 
-def on_home_opened(event: dict, client, context) -> None:
+
+def on_home_opened(event: dict, context) -> None:
     if event.get("tab") != "home":
         return
-    services = context["services"]
-    user = event.get("user", "")
-    services.pool.submit(
-        lambda: services.publish_home(client, team=context.team_id or "", user=user),
-        context="app home",
-    )
+    deps_of(context).enqueue("home", team=context.team_id or "", user=event.get("user", ""))
 
 
 def register(app: App) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from bot.slack.deps import deps_of
+
 
 def on_reaction_added(event: dict, context) -> None:
     _count(event, context, +1)
@@ -17,13 +19,8 @@ def _count(event: dict, context, delta: int) -> None:
     item = event.get("item") or {}
     if item.get("type") != "message" or event.get("item_user") != context.bot_user_id:
         return
-    services = context["services"]
-    services.pool.submit(
-        lambda: services.on_reaction(
-            team=context.team_id or "", channel=item["channel"], ts=item["ts"], delta=delta
-        ),
-        context="reaction",
-    )
+    deps_of(context).enqueue("reaction", team=context.team_id or "", channel=item["channel"],
+                             ts=item["ts"], delta=delta)  # fmt: skip
 
 
 def register(app: App) -> None:

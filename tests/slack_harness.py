@@ -19,11 +19,11 @@ from urllib.parse import urlencode
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.bootstrap import Bot, Hooks, compose
 from bot.config import Settings
 from bot.fetch.fetcher import Fetcher
-from bot.flows.summarizer import Services
 from bot.slack.app import create_app
-from bot.slack.executor import TrackingExecutor, WorkPool
+from bot.slack.executor import TrackingExecutor
 from bot.slack.fakeslack import TEAM_ID, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,10 +86,20 @@ class ArticleServer:
         self.httpd.server_close()
 
 
-class Harness:
-    """The app as production builds it, pointed at the fake Slack and a real Redis."""
+def url_of(client) -> str:
+    """The redis URL a test client talks to (the job queue opens its own connection)."""
+    kw = client.connection_pool.connection_kwargs
+    if kw.get("path"):
+        return f"unix://{kw['path']}?db={kw.get('db', 0)}"
+    return f"redis://{kw.get('host', '127.0.0.1')}:{kw.get('port', 6379)}/{kw.get('db', 0)}"
 
-    def __init__(self, redis_client, *, workers: int = 2, queue: int = 8, **settings) -> None:
+
+class Harness:
+    """The app as production builds it (one bootstrap, one job queue with an in-process
+    worker), pointed at the fake Slack and a real Redis."""
+
+    def __init__(self, redis_client, *, workers: int = 2, hooks: Hooks | None = None,
+                 **settings) -> None:  # fmt: skip
         self.fake = FakeSlack().start()
         if "slack_client_id" not in settings:  # one workspace; else OAuth installs (test_oauth)
             settings.setdefault("slack_bot_token", "xoxb-test")
@@ -99,21 +109,21 @@ class Harness:
             fetch_allow_private=["127.0.0.0/8"],
             **settings,
         )
-        self.pool = WorkPool(workers=workers, queue=queue)
-        self.services = Services(
-            self.settings,
-            redis_client,
-            Fetcher(allow_private=["127.0.0.0/8"], deadline=5),
-            pool=self.pool,
-        )
-        self.services.post_interval = 0
+        hooks = hooks or Hooks(post_interval=0)
+        hooks.fetcher = hooks.fetcher or Fetcher(allow_private=["127.0.0.0/8"], deadline=5)
+        self.bot: Bot = compose(self.settings, redis_client, redis_url=url_of(redis_client),
+                                hooks=hooks)  # fmt: skip
+        self.jobs = self.bot.jobs
+        self.jobs.start_worker(workers, poll_ms=50)
         self.executor = TrackingExecutor()
-        self.app = create_app(self.settings, self.services, listener_executor=self.executor)
+        self.app = create_app(self.settings, self.bot.deps(),
+                              listener_executor=self.executor)  # fmt: skip
         self.signer = SignatureVerifier(SECRET)
         self._n = 0
 
     def close(self) -> None:
-        self.pool.wait_idle(30)
+        self.jobs.wait_idle(30)
+        self.bot.close()
         self.fake.stop()
 
     # -- requests -------------------------------------------------------------------------------
@@ -170,14 +180,44 @@ class Harness:
         return self.dispatch(self.command_body(text, **kw), "application/x-www-form-urlencoded")
 
     def settle(self, timeout: float = 30) -> None:
-        """Wait for Bolt's listener threads to hand off and our pool to drain."""
-        for _ in range(2):  # a listener may submit work, and work may not spawn listeners
+        """Wait for Bolt's listener threads to enqueue and the job queue to drain."""
+        for _ in range(2):  # a listener may enqueue work, and work may not spawn listeners
             assert self.executor.wait_idle(timeout), "Bolt listeners did not finish"
-            assert self.pool.wait_idle(timeout), "our pool did not drain"
+            assert self.jobs.wait_idle(timeout), "the job queue did not drain"
 
     def replies(self) -> list[dict]:
         """The bot's messages in the test channel, as they stand now (after updates)."""
         return self.fake.posts(CHANNEL)
+
+
+def process_env(fake: FakeSlack, redis_url: str, **env) -> dict:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    full_env.update(
+        SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.base_url,
+        REDIS_URL=redis_url, FETCH_ALLOW_PRIVATE="127.0.0.0/8", LOG_LEVEL="WARNING",
+    )  # fmt: skip
+    full_env.update(env)
+    return full_env
+
+
+def spawn(kind: str, fake: FakeSlack, redis_url: str, **env) -> subprocess.Popen:
+    """``python -m bot worker`` or ``clock``, as the Procfile runs them."""
+    return subprocess.Popen([sys.executable, "-m", "bot", kind], cwd=ROOT,
+                            env=process_env(fake, redis_url, **env), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+@contextmanager
+def worker_process(fake: FakeSlack, redis_url: str, **env):
+    proc = spawn("worker", fake, redis_url, **env)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 @contextmanager
@@ -186,12 +226,7 @@ def web_process(fake: FakeSlack, redis_url: str, **env):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
-    full_env.update(
-        SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.base_url,
-        REDIS_URL=redis_url, FETCH_ALLOW_PRIVATE="127.0.0.0/8", LOG_LEVEL="WARNING",
-    )  # fmt: skip
-    full_env.update(env)
+    full_env = process_env(fake, redis_url, **env)
     cmd = [sys.executable, "-m", "gunicorn", "bot.entry.web:create_wsgi()", "--bind",
            f"127.0.0.1:{port}", "--workers", "1", "--threads", "8"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL,

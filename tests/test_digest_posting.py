@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.bootstrap import Hooks, compose
 from bot.delivery.ledger import ChannelLock, Schedules
 from bot.delivery.poster import EVENT_TYPE
-from bot.flows.summarizer import Services
+from bot.delivery.sweeper import Sweeper
 from bot.slack.app import make_client
 from digests.render import check_blocks
 from digests.schedule import Schedule, latest_due_slot
@@ -49,7 +50,7 @@ WORDS = ("harbor", "wheat", "lithium", "satellite", "vaccine", "pension", "railw
 
 def share(h, n: int, when: float, topic: str = "export_controls", title: str | None = None) -> str:
     """A stored share whose title shares no words with any other n (so no two cluster)."""
-    store = h.services.store_for(TEAM)
+    store = h.bot.stores.for_team(TEAM)
     akey = f"u{n:05d}"
     distinct = " ".join(f"{WORDS[(n + i) % len(WORDS)]}{n}" for i in range(3))
     store.save_article(akey, {
@@ -65,7 +66,7 @@ def share(h, n: int, when: float, topic: str = "export_controls", title: str | N
 def schedule(h, changed_at: float, **kw) -> Schedule:
     sched = Schedule(kind=kw.pop("kind", "weekly"), time=kw.pop("time", "09:00"), tz="America/New_York",
                      weekday=kw.pop("weekday", 0), changed_at=changed_at, **kw)  # fmt: skip
-    Schedules(h.services.store_for(TEAM)).set(CHANNEL, sched.to_dict())
+    Schedules(h.bot.stores.for_team(TEAM)).set(CHANNEL, sched.to_dict())
     return sched
 
 
@@ -92,15 +93,12 @@ def assert_four_parts_once(h) -> None:
 
 
 def expire_lock(h) -> None:
-    h.services.redis.delete(h.services.store_for(TEAM).k("lock", CHANNEL))
+    h.bot.redis.delete(h.bot.stores.for_team(TEAM).k("lock", CHANNEL))
 
 
-def another_process(h) -> Services:
+def another_process(h, owner: str = "pd-other") -> Sweeper:
     """A second clock process: same store and config, its own owner id."""
-    other = Services(h.settings, h.services.redis, pool=h.pool)
-    other.owner_id = "pd-other"
-    other.post_interval = 0
-    return other
+    return compose(h.settings, h.bot.redis, hooks=Hooks(owner_id=owner, post_interval=0)).sweeper
 
 
 MONDAY = at("2026-03-02T09:00")  # a Monday
@@ -115,7 +113,7 @@ def seed_week(h, count: int = 6) -> None:
 def test_a_due_slot_posts_a_parent_and_one_reply_per_topic(h):
     schedule(h, changed_at=MONDAY - 10 * 86400)
     seed_week(h)
-    outcome = h.services.sweep(now=MONDAY + 60)
+    outcome = h.bot.sweeper.sweep(now=MONDAY + 60)
     assert outcome == {f"{TEAM}/{CHANNEL}/2026-03-02T09:00": "posted"}
     posts = digest_posts(h)
     assert len(posts) == 4  # parent + export_controls, sanctions, tariffs
@@ -123,7 +121,7 @@ def test_a_due_slot_posts_a_parent_and_one_reply_per_topic(h):
     assert parent["thread_ts"] is None and all(p["thread_ts"] == parent["ts"] for p in posts[1:])
     assert all(check_blocks(p["blocks"]) == [] for p in posts)
     # a second sweep in the same slot finds it done
-    assert h.services.sweep(now=MONDAY + 90) == {
+    assert h.bot.sweeper.sweep(now=MONDAY + 90) == {
         f"{TEAM}/{CHANNEL}/2026-03-02T09:00": "done_before"
     }
     assert len(digest_posts(h)) == 4
@@ -132,7 +130,7 @@ def test_a_due_slot_posts_a_parent_and_one_reply_per_topic(h):
 def test_two_clocks_on_the_same_slot_post_once(h):
     schedule(h, changed_at=MONDAY - 10 * 86400)
     seed_week(h)
-    clocks = [h.services, another_process(h)]
+    clocks = [h.bot.sweeper, another_process(h)]
     barrier = threading.Barrier(2)
 
     def run(svc):
@@ -159,7 +157,7 @@ def test_death_after_claim_before_posting_is_finished_once_by_the_next_claimant(
         ChannelLock, "release", lambda self: None
     )  # a dead process releases nothing
     with pytest.raises(Died):
-        h.services.sweep(now=MONDAY + 60)
+        h.bot.sweeper.sweep(now=MONDAY + 60)
     assert digest_posts(h) == []
     # while the lease lives, nobody else posts
     assert another_process(h).sweep(now=MONDAY + 90) == {
@@ -177,7 +175,7 @@ def test_death_after_slack_accepted_a_part_before_marking_it_does_not_repost_it(
     monkeypatch.setattr(Schedules, "mark_part", _die_once(Schedules.mark_part, after=1))
     monkeypatch.setattr(ChannelLock, "release", lambda self: None)
     with pytest.raises(Died):
-        h.services.sweep(now=MONDAY + 60)
+        h.bot.sweeper.sweep(now=MONDAY + 60)
     assert len(digest_posts(h)) == 2  # parent marked; part 1 reached Slack, unmarked
     expire_lock(h)
     another_process(h).sweep(now=MONDAY + 120)
@@ -189,9 +187,9 @@ def test_a_connection_dropped_after_slack_took_the_post_makes_no_duplicate(h):
     schedule(h, changed_at=MONDAY - 10 * 86400)
     seed_week(h)
     h.fake.fail("chat.postMessage", drop_after_accept=True)
-    first = h.services.sweep(now=MONDAY + 60)
+    first = h.bot.sweeper.sweep(now=MONDAY + 60)
     assert first[f"{TEAM}/{CHANNEL}/2026-03-02T09:00"] == "failed"
-    h.services.sweep(now=MONDAY + 90)
+    h.bot.sweeper.sweep(now=MONDAY + 90)
     assert_four_parts_once(h)
     assert h.fake.calls_to("conversations.history")
 
@@ -200,8 +198,8 @@ def test_a_500_mid_digest_is_not_retried_blindly(h):
     schedule(h, changed_at=MONDAY - 10 * 86400)
     seed_week(h)
     h.fake.fail("chat.postMessage", status=500, skip=2)
-    h.services.sweep(now=MONDAY + 60)
-    h.services.sweep(now=MONDAY + 90)
+    h.bot.sweeper.sweep(now=MONDAY + 60)
+    h.bot.sweeper.sweep(now=MONDAY + 90)
     assert_four_parts_once(h)
 
 
@@ -209,7 +207,7 @@ def test_429_mid_digest_waits_and_posts_no_duplicate(h):
     schedule(h, changed_at=MONDAY - 10 * 86400)
     seed_week(h)
     h.fake.fail("chat.postMessage", status=429, retry_after=1, skip=1)
-    assert h.services.sweep(now=MONDAY + 60)[f"{TEAM}/{CHANNEL}/2026-03-02T09:00"] == "posted"
+    assert h.bot.sweeper.sweep(now=MONDAY + 60)[f"{TEAM}/{CHANNEL}/2026-03-02T09:00"] == "posted"
     assert_four_parts_once(h)
 
 
@@ -217,18 +215,18 @@ def test_a_schedule_created_mid_week_does_not_post_at_once(h):
     wednesday = MONDAY + 2 * 86400
     schedule(h, changed_at=wednesday)
     seed_week(h)
-    assert h.services.sweep(now=wednesday + 30) == {}
+    assert h.bot.sweeper.sweep(now=wednesday + 30) == {}
     assert digest_posts(h) == []
     # the next Monday posts
-    assert h.services.sweep(now=MONDAY + 7 * 86400 + 30)
+    assert h.bot.sweeper.sweep(now=MONDAY + 7 * 86400 + 30)
 
 
 def test_downtime_across_slots_posts_the_latest_slot_once(h):
     schedule(h, changed_at=MONDAY - 30 * 86400)
     seed_week(h)
     later = MONDAY + 21 * 86400 + 3600  # three weekly slots missed
-    h.services.sweep(now=later)
-    h.services.sweep(now=later + 30)
+    h.bot.sweeper.sweep(now=later)
+    h.bot.sweeper.sweep(now=later + 30)
     slots = {slot for slot, _ in parts_of(h)}
     assert slots == {"2026-03-23T09:00"}
 
@@ -247,7 +245,7 @@ def test_digest_now_racing_a_slot_never_posts_an_item_twice(h):
     from digests.commands import parse_command
 
     def run_now():
-        h.services.run_command(parse_command("now"), client=client(h), team=TEAM, channel=CHANNEL,
+        h.bot.commands.run(parse_command("now"), client=client(h), team=TEAM, channel=CHANNEL,
                                user="U1", respond=lambda **kw: responses.append(kw["text"]))  # fmt: skip
 
     threads = [threading.Thread(target=run_now),
@@ -270,20 +268,20 @@ def test_digest_now_racing_a_slot_never_posts_an_item_twice(h):
 def test_redis_down_at_a_slot_skips_and_posts_when_back(h, dead_redis):
     schedule(h, changed_at=MONDAY - 10 * 86400)
     seed_week(h)
-    down = Services(h.settings, dead_redis, pool=h.pool)
+    down = compose(h.settings, dead_redis, hooks=Hooks(post_interval=0)).sweeper
     assert down.sweep(now=MONDAY + 60) == {}
     assert digest_posts(h) == []
-    h.services.sweep(now=MONDAY + 90)
+    h.bot.sweeper.sweep(now=MONDAY + 90)
     assert len(digest_posts(h)) == 4
 
 
 def test_empty_period_posts_a_note_or_nothing_as_chosen(h):
     schedule(h, changed_at=MONDAY - 10 * 86400, empty="note")
-    h.services.sweep(now=MONDAY + 60)
+    h.bot.sweeper.sweep(now=MONDAY + 60)
     (note,) = digest_posts(h)
     assert "othing" in note["text"]
     schedule(h, changed_at=MONDAY - 10 * 86400, empty="skip")
-    h.services.sweep(now=MONDAY + 7 * 86400 + 60)
+    h.bot.sweeper.sweep(now=MONDAY + 7 * 86400 + 60)
     assert len(digest_posts(h)) == 1
 
 
@@ -291,7 +289,7 @@ def test_a_long_digest_is_split_within_block_kit_limits(h):
     schedule(h, changed_at=MONDAY - 10 * 86400)
     for n in range(300):
         share(h, n, MONDAY - 5 * 86400 + n * 60, topic=["export_controls", "sanctions"][n % 2])
-    h.services.sweep(now=MONDAY + 60)
+    h.bot.sweeper.sweep(now=MONDAY + 60)
     posts = digest_posts(h)
     assert len(posts) > 3
     assert all(check_blocks(p["blocks"]) == [] for p in posts)
@@ -305,10 +303,10 @@ def test_a_simulated_year_with_restarts_posts_each_slot_exactly_once(h, monkeypa
     schedule(h, changed_at=start, empty="note")
     monkeypatch.setattr(ChannelLock, "release", lambda self: None)
     now, end = start, start + 365 * 86400
-    clock = h.services
+    clock = h.bot.sweeper
     expected_slots = set()
     crashes = 0
-    sched = Schedule.from_dict(Schedules(h.services.store_for(TEAM)).get(CHANNEL))
+    sched = Schedule.from_dict(Schedules(h.bot.stores.for_team(TEAM)).get(CHANNEL))
     stories = 0
     while now < end:
         if rng.random() < 0.3:  # someone shares a story
@@ -317,10 +315,9 @@ def test_a_simulated_year_with_restarts_posts_each_slot_exactly_once(h, monkeypa
         now += rng.choice([30, 30, 30, 3600, 6 * 3600, 86400, 3 * 86400])
         slot = latest_due_slot(sched, now)
         if rng.random() < 0.05:  # a restart: a new process; the old lease expires
-            clock = another_process(h)
-            clock.owner_id = f"pd-{rng.random()}"
+            clock = another_process(h, f"pd-{rng.random()}")
             expire_lock(h)
-        ledger = Schedules(h.services.store_for(TEAM)).ledger(CHANNEL, slot.name) if slot else {}
+        ledger = Schedules(h.bot.stores.for_team(TEAM)).ledger(CHANNEL, slot.name) if slot else {}
         if slot and ledger.get("state") != "done" and rng.random() < 0.3:  # a crash mid-post
             monkeypatch.setattr(Schedules, "mark_part", _die_once(Schedules.mark_part))
             try:  # dies if this sweep had something to post
@@ -365,9 +362,9 @@ def _die_once(original, after: int = 0):
 def test_the_shell_clock_never_touches_other_workspaces(h):
     schedule(h, changed_at=MONDAY - 10 * 86400)
     seed_week(h)
-    assert h.services.sweep(now=MONDAY + 60, teams=["TSHELL"]) == {}
+    assert h.bot.sweeper.sweep(now=MONDAY + 60, teams=["TSHELL"]) == {}
     assert digest_posts(h) == []
-    assert Schedules(h.services.store_for(TEAM)).last_digest(CHANNEL) is None
+    assert Schedules(h.bot.stores.for_team(TEAM)).last_digest(CHANNEL) is None
 
 
 def test_the_last_digest_mark_never_moves_back(h):
@@ -382,14 +379,14 @@ def test_the_last_digest_mark_never_moves_back(h):
     respond = []
     from digests.commands import parse_command
 
-    h.services.run_command(parse_command("now"), client=client(h), team=TEAM, channel=CHANNEL,
+    h.bot.commands.run(parse_command("now"), client=client(h), team=TEAM, channel=CHANNEL,
                            user="U1", respond=lambda **kw: respond.append(kw["text"]))  # fmt: skip
-    mark = Schedules(h.services.store_for(TEAM)).last_digest(CHANNEL)
+    mark = Schedules(h.bot.stores.for_team(TEAM)).last_digest(CHANNEL)
     assert mark >= now
-    assert h.services.sweep(now=now)[f"{TEAM}/{CHANNEL}/{slot.name}"] == "skipped_empty"
-    assert Schedules(h.services.store_for(TEAM)).last_digest(CHANNEL) == mark
+    assert h.bot.sweeper.sweep(now=now)[f"{TEAM}/{CHANNEL}/{slot.name}"] == "skipped_empty"
+    assert Schedules(h.bot.stores.for_team(TEAM)).last_digest(CHANNEL) == mark
     # the next day's slot does not repeat what `/digest now` posted
-    h.services.sweep(now=slot.at + 86400 + 60)
+    h.bot.sweeper.sweep(now=slot.at + 86400 + 60)
     stories = Counter(
         n for p in digest_posts(h) for n in range(4) if f"Story number {n} " in str(p["blocks"])
     )
@@ -407,14 +404,14 @@ def test_an_unfinished_slot_is_finished_before_digest_now_plans_anew(h):
     for n in range(6):  # all before the slot: the slot's digest holds them
         share(h, n, slot.at - 3600 + n * 60, topic=topics[n % 3])
     h.fake.fail("chat.postMessage", status=500, skip=1)
-    assert h.services.sweep(now=now)[f"{TEAM}/{CHANNEL}/{slot.name}"] == "failed"
+    assert h.bot.sweeper.sweep(now=now)[f"{TEAM}/{CHANNEL}/{slot.name}"] == "failed"
     assert len(digest_posts(h)) == 1  # the parent only
     for n in range(6, 8):  # shared after the slot: only `/digest now` should post these
         share(h, n, now - 60 + n)
     answers = []
     from digests.commands import parse_command
 
-    h.services.run_command(parse_command("now"), client=client(h), team=TEAM, channel=CHANNEL,
+    h.bot.commands.run(parse_command("now"), client=client(h), team=TEAM, channel=CHANNEL,
                            user="U1", respond=lambda **kw: answers.append(kw["text"]))  # fmt: skip
     assert "Posted the digest (2 stories)" in answers[-1]
     stories = story_counts(h, 8)
@@ -435,18 +432,18 @@ def test_digest_now_does_not_resend_after_a_dropped_connection(h):
     from digests.commands import parse_command
 
     answers = []
-    h.services.run_command(parse_command("now"), client=client(h), team=TEAM, channel=CHANNEL,
+    h.bot.commands.run(parse_command("now"), client=client(h), team=TEAM, channel=CHANNEL,
                            user="U1", respond=lambda **kw: answers.append(kw["text"]))  # fmt: skip
     assert "retry" in answers[-1]
     # the clock finishes the open `now` slot (the channel has no schedule) without a duplicate
-    h.services.sweep(now=time.time() + 3600)
+    h.bot.sweeper.sweep(now=time.time() + 3600)
     assert len(digest_posts(h)) == 2 and all(n == 1 for n in parts_of(h).values())
 
 
 def test_the_lease_is_renewed_while_held_and_lost_when_taken(h):
     from bot.delivery.ledger import ChannelLock
 
-    store = h.services.store_for(TEAM)
+    store = h.bot.stores.for_team(TEAM)
     lock = ChannelLock(store, CHANNEL, "a", lease_ms=300)
     assert lock.acquire()
     time.sleep(0.8)  # well past one lease: the heartbeat kept it
@@ -467,18 +464,18 @@ def test_a_definitive_refusal_backs_off_then_gives_up_and_items_roll_over(h):
     h.fake.fail("chat.postMessage", error="not_in_channel", times=MAX_ATTEMPTS)
     now, statuses = MONDAY + 60, []
     for _ in range(80):
-        statuses.append(h.services.sweep(now=now)[f"{TEAM}/{CHANNEL}/2026-03-02T09:00"])
+        statuses.append(h.bot.sweeper.sweep(now=now)[f"{TEAM}/{CHANNEL}/2026-03-02T09:00"])
         now += 30
     assert statuses.count("failed") == MAX_ATTEMPTS and "backoff" in statuses
     assert not h.fake.calls_to("conversations.history")  # refusals need no history lookup
     assert digest_posts(h) == []
-    h.services.sweep(now=MONDAY + 7 * 86400 + 60)  # next week: the items come along
+    h.bot.sweeper.sweep(now=MONDAY + 7 * 86400 + 60)  # next week: the items come along
     text = " ".join(str(p["blocks"]) for p in digest_posts(h))
     assert all(f"Story number {n} " in text for n in range(6))
 
 
 def test_a_broken_schedule_record_does_not_stop_other_channels(h):
-    store = h.services.store_for(TEAM)
+    store = h.bot.stores.for_team(TEAM)
     store.r.hset(
         store.k("schedules"),
         "CBROKEN",
@@ -486,7 +483,7 @@ def test_a_broken_schedule_record_does_not_stop_other_channels(h):
     )
     schedule(h, changed_at=MONDAY - 10 * 86400)
     seed_week(h)
-    outcomes = h.services.sweep(now=MONDAY + 60)
+    outcomes = h.bot.sweeper.sweep(now=MONDAY + 60)
     assert outcomes[f"{TEAM}/CBROKEN"] == "error"
     assert outcomes[f"{TEAM}/{CHANNEL}/2026-03-02T09:00"] == "posted"
 
@@ -508,8 +505,8 @@ def test_a_500_after_slack_accepted_the_post_is_found_in_history_not_reposted(h)
     schedule(h, changed_at=MONDAY - 10 * 86400)
     seed_week(h)
     h.fake.fail("chat.postMessage", status=500, accept=True, skip=1)
-    h.services.sweep(now=MONDAY + 60)
-    h.services.sweep(now=MONDAY + 90)
+    h.bot.sweeper.sweep(now=MONDAY + 60)
+    h.bot.sweeper.sweep(now=MONDAY + 90)
     assert_four_parts_once(h)
     assert h.fake.calls_to("conversations.replies")
 
@@ -520,11 +517,11 @@ def test_unreadable_history_backs_off_instead_of_blocking_the_channel(h):
     h.fake.fail("chat.postMessage", drop_after_accept=True, skip=1)
     h.fake.fail("conversations.replies", error="missing_scope", times=2)
     key = f"{TEAM}/{CHANNEL}/2026-03-02T09:00"
-    assert h.services.sweep(now=MONDAY + 60)[key] == "failed"  # the dropped post
-    assert h.services.sweep(now=MONDAY + 90)[key] == "failed"  # history refused
-    assert h.services.sweep(now=MONDAY + 100)[key] == "backoff"
-    assert h.services.sweep(now=MONDAY + 400)[key] == "failed"  # refused again
-    assert h.services.sweep(now=MONDAY + 2000)[key] == "posted"
+    assert h.bot.sweeper.sweep(now=MONDAY + 60)[key] == "failed"  # the dropped post
+    assert h.bot.sweeper.sweep(now=MONDAY + 90)[key] == "failed"  # history refused
+    assert h.bot.sweeper.sweep(now=MONDAY + 100)[key] == "backoff"
+    assert h.bot.sweeper.sweep(now=MONDAY + 400)[key] == "failed"  # refused again
+    assert h.bot.sweeper.sweep(now=MONDAY + 2000)[key] == "posted"
     assert_four_parts_once(h)
 
 
@@ -536,11 +533,11 @@ def test_a_half_posted_digest_given_up_is_not_reposted_next_time(h):
     h.fake.fail("chat.postMessage", error="invalid_blocks", skip=2, times=MAX_ATTEMPTS)
     now = MONDAY + 60
     for _ in range(MAX_ATTEMPTS * 8):
-        h.services.sweep(now=now)
+        h.bot.sweeper.sweep(now=now)
         now += 600
     first = story_counts(h, 6)
     assert len(parts_of(h)) == 2 and first  # parent and one section got out
-    h.services.sweep(now=MONDAY + 7 * 86400 + 60)
+    h.bot.sweeper.sweep(now=MONDAY + 7 * 86400 + 60)
     again = story_counts(h, 6)
     assert again == first  # nothing from the half-posted week came back
 
@@ -551,13 +548,15 @@ def test_a_holder_that_lost_its_lease_stops_posting(h):
     other = another_process(h)
 
     def lose_the_lease(_seconds):
-        h.services.sleep = lambda s: None
+        h.bot.poster.sleep = lambda s: None
         expire_lock(h)  # our lease vanished (eviction, a long pause)…
         other.sweep(now=MONDAY + 61)  # …and another clock took the slot over
 
-    h.services.sleep = lose_the_lease
-    h.services.post_interval = 1
-    assert h.services.sweep(now=MONDAY + 60)[f"{TEAM}/{CHANNEL}/2026-03-02T09:00"] == "lost_lease"
+    h.bot.poster.sleep = lose_the_lease
+    h.bot.poster.post_interval = 1
+    assert (
+        h.bot.sweeper.sweep(now=MONDAY + 60)[f"{TEAM}/{CHANNEL}/2026-03-02T09:00"] == "lost_lease"
+    )
     assert_four_parts_once(h)
 
 
@@ -569,9 +568,9 @@ def test_an_open_now_slot_is_finished_before_the_schedule_is_due(h):
     h.fake.fail("chat.postMessage", drop_after_accept=True, skip=1)
     from digests.commands import parse_command
 
-    h.services.run_command(parse_command("now"), client=client(h), team=TEAM, channel=CHANNEL,
+    h.bot.commands.run(parse_command("now"), client=client(h), team=TEAM, channel=CHANNEL,
                            user="U1", respond=lambda **kw: None)  # fmt: skip
-    h.services.sweep(now=now + 3600)
+    h.bot.sweeper.sweep(now=now + 3600)
     assert story_counts(h, 3) == Counter({1: 1, 2: 1})
     assert all(n == 1 for n in parts_of(h).values())
 
@@ -580,9 +579,9 @@ def test_the_history_search_pages_through_a_busy_channel(h):
     schedule(h, changed_at=MONDAY - 10 * 86400)
     seed_week(h)
     h.fake.fail("chat.postMessage", drop_after_accept=True)
-    h.services.sweep(now=MONDAY + 60)
+    h.bot.sweeper.sweep(now=MONDAY + 60)
     chatter = make_client(h.settings)
     for i in range(250):  # the channel keeps talking after the dropped parent
         chatter.chat_postMessage(channel=CHANNEL, text=f"chat {i}")
-    h.services.sweep(now=MONDAY + 120)
+    h.bot.sweeper.sweep(now=MONDAY + 120)
     assert_four_parts_once(h)

@@ -87,8 +87,8 @@ def test_socket_mode_without_its_tokens_says_why_in_one_line(tmp_path):
 
 @pytest.mark.parametrize(
     ("mode", "words"),
-    [("shell", "stand-in for Slack"), ("socket", "SLACK_APP_TOKEN"), ("web", "Runs no clock"),
-     ("clock", "exactly once")],
+    [("shell", "stand-in for Slack"), ("socket", "SLACK_APP_TOKEN"), ("web", "verifies, acks and enqueues"),
+     ("worker", "run again by another"), ("clock", "exactly once")],
 )  # fmt: skip
 def test_help_of_each_mode_describes_it(mode, words, tmp_path):
     out = _run([mode, "--help"], "", tmp_path)

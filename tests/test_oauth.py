@@ -55,7 +55,7 @@ class _Quiet(WSGIRequestHandler):
 @pytest.fixture
 def web(h):
     """The web process's WSGI app (Bolt's adapter with its OAuth paths) on a local port."""
-    server = make_server("127.0.0.1", 0, wsgi_app(h.app, h.services), handler_class=_Quiet)
+    server = make_server("127.0.0.1", 0, wsgi_app(h.app, h.bot), handler_class=_Quiet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     h.fake.redirect_url = base + "/slack/oauth_redirect"
@@ -105,7 +105,7 @@ def install(web: str, team: str) -> tuple[int, str]:
 
 def raw_install_values(redis_client, team: str) -> dict[str, str]:
     values = {}
-    for key in redis_client.scan_iter(match=f"pd:{team}:install:*"):
+    for key in redis_client.scan_iter(match=f"pd:{{{team}}}:install:*"):
         kind = redis_client.type(key)
         values[key] = (
             redis_client.get(key)
@@ -142,11 +142,11 @@ def test_install_flow_stores_the_workspace_with_its_token_encrypted(h, web, redi
     # oauth.v2.access went to SLACK_API_URL (the fake), with the app's credentials
     assert len(h.fake.calls_to("oauth.v2.access")) == 1
     assert [c.team for c in h.fake.calls_to("auth.test")] == [A]
-    bot = h.services.workspaces.installations.find_bot(enterprise_id=None, team_id=A)
+    bot = h.bot.workspaces.installations.find_bot(enterprise_id=None, team_id=A)
     assert bot.bot_token == token and bot.bot_user_id == f"UBOT{A}"
     # at rest: encrypted; nothing in Redis shows the token
     values = raw_install_values(redis_client, A)
-    assert {f"pd:{A}:install:bot", f"pd:{A}:install:latest"} <= set(values)
+    assert {f"pd:{{{A}}}:install:bot", f"pd:{{{A}}}:install:latest"} <= set(values)
     assert not any(token in v or "xoxb-" in v for v in values.values())
     assert not any(
         token in (redis_client.get(k) or "")
@@ -229,7 +229,7 @@ def test_two_workspaces_sharing_at_once_never_see_each_others_data(h, web, site)
 
 
 def seed(h, team: str, titles: list[str], when: float) -> None:
-    store = h.services.store_for(team)
+    store = h.bot.stores.for_team(team)
     for n, title in enumerate(titles):
         akey = f"u{team}{n}"
         store.save_article(akey, {
@@ -254,8 +254,8 @@ def test_the_clock_posts_each_workspaces_digest_with_that_workspaces_token(h, we
         sched = Schedule(
             kind="weekly", time="09:00", tz="UTC", weekday=0, changed_at=monday - 9 * 86400
         )
-        Schedules(h.services.store_for(team)).set(SHARED, sched.to_dict())
-    outcomes = h.services.sweep(now=monday)
+        Schedules(h.bot.stores.for_team(team)).set(SHARED, sched.to_dict())
+    outcomes = h.bot.sweeper.sweep(now=monday)
     assert sorted(outcomes.values()) == ["posted", "posted"], outcomes
     posts = [c for c in h.fake.calls_to("chat.postMessage") if c.params.get("metadata")]
     by_team = {team: json.dumps([c.params for c in posts if c.team == team]) for team in (A, B)}
@@ -282,26 +282,26 @@ def test_uninstall_deletes_the_tokens_and_the_workspaces_data_only(h, web, site,
         h.message(f"<{site.url(team.lower())}>", team=team, channel=SHARED)
         command(h, "schedule daily 09:00 UTC", team)
     h.settle()
-    assert redis_client.keys(f"pd:{A}:ch:*") and redis_client.keys(f"pd:{B}:ch:*")
+    assert redis_client.keys(f"pd:{{{A}}}:ch:*") and redis_client.keys(f"pd:{{{B}}}:ch:*")
 
     h.fake.revoke(A)  # Slack: the tokens die, then the events arrive
     lifecycle_event(h, "tokens_revoked", A, tokens={"oauth": [], "bot": [f"UBOT{A}"]})
-    assert h.services.workspaces.installations.find_bot(enterprise_id=None, team_id=A) is None
-    assert not redis_client.keys(f"pd:{A}:install:*")
-    assert h.services.workspaces.client_for(A) is None
+    assert h.bot.workspaces.installations.find_bot(enterprise_id=None, team_id=A) is None
+    assert not redis_client.keys(f"pd:{{{A}}}:install:*")
+    assert h.bot.workspaces.client_for(A) is None
     lifecycle_event(h, "app_uninstalled", A)
-    assert not redis_client.keys(f"pd:{A}:*")  # shares, articles, schedules: gone
+    assert not redis_client.keys(f"pd:{{{A}}}:*")  # shares, articles, schedules: gone
     # the other workspace is untouched and still works
-    assert h.services.workspaces.installations.find_bot(enterprise_id=None, team_id=B)
+    assert h.bot.workspaces.installations.find_bot(enterprise_id=None, team_id=B)
     assert "Daily" in command(h, "schedule", B)
-    assert h.services.sweep(now=2e9)  # B's slot is due; A has nothing left to post
-    assert all(key.startswith(f"{B}/") for key in h.services.sweep(now=2e9 + 86400))
+    assert h.bot.sweeper.sweep(now=2e9)  # B's slot is due; A has nothing left to post
+    assert all(key.startswith(f"{B}/") for key in h.bot.sweeper.sweep(now=2e9 + 86400))
 
 
 def test_a_digest_for_an_uninstalled_workspace_is_not_posted(h, web):
     install(web, A)
-    h.services.workspaces.installations.delete_bot(enterprise_id=None, team_id=A)
-    assert h.services.post_slot(A, SHARED, "slot-1", lambda: {}).status == "not_installed"
+    h.bot.workspaces.installations.delete_bot(enterprise_id=None, team_id=A)
+    assert h.bot.poster.post_slot(A, SHARED, "slot-1", lambda: {}).status == "not_installed"
     assert not h.fake.calls_to("chat.postMessage")
 
 
@@ -317,11 +317,11 @@ def test_tokens_never_reach_logs_or_reprs(h, web, site, caplog):
     assert caplog.records  # the flow did log
     logged = "\n".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records)
     assert token not in logged and KEY not in logged and CLIENT_SECRET not in logged
-    store = h.services.workspaces.installations
+    store = h.bot.workspaces.installations
     bot = store.find_bot(enterprise_id=None, team_id=A)
     installation = store.find_installation(enterprise_id=None, team_id=A)
-    for obj in (h.settings, h.services.workspaces, store, store.cipher, bot, installation,
-                h.services.workspaces.client_for(A)):  # fmt: skip
+    for obj in (h.settings, h.bot.workspaces, store, store.cipher, bot, installation,
+                h.bot.workspaces.client_for(A)):  # fmt: skip
         assert token not in repr(obj) and KEY not in repr(obj) and CLIENT_SECRET not in repr(obj)
 
 
@@ -397,13 +397,13 @@ def test_the_web_process_serves_the_install_flow_from_its_environment(redis_clie
     from urllib.parse import urlencode
 
     from bot.slack.fakeslack import FakeSlack
-    from tests.slack_harness import SECRET, post, web_process
+    from tests.slack_harness import SECRET, post, web_process, worker_process
 
     fake = FakeSlack().start()
     env = {"SLACK_BOT_TOKEN": "", "SLACK_CLIENT_ID": CLIENT_ID,
            "SLACK_CLIENT_SECRET": CLIENT_SECRET, "TOKEN_ENCRYPTION_KEY": KEY}  # fmt: skip
     try:
-        with web_process(fake, redis_url, **env) as base:
+        with web_process(fake, redis_url, **env) as base, worker_process(fake, redis_url, **env):
             fake.redirect_url = base + "/slack/oauth_redirect"
             assert install(base, A)[0] == 200
             body = urlencode({"team_id": A, "channel_id": SHARED, "user_id": "U1",

@@ -175,7 +175,7 @@ def test_a_refused_link_gets_a_friendly_reason_in_thread(h):
 def test_deleting_the_message_removes_the_share(h, site, redis_client):
     h.message(f"<{site.url('del')}>", ts="1700000000.000900")
     h.settle()
-    store = h.services.store_for("T0LOCAL")
+    store = h.bot.stores.for_team("T0LOCAL")
     assert len(store.shares_between(CHANNEL, 0, time.time() + 10)) == 1
     h.message("", subtype="message_deleted", deleted_ts="1700000000.000900")
     h.settle()
@@ -233,8 +233,8 @@ def test_slow_summary_is_acked_while_the_work_is_still_blocked(h, site):
     assert h.replies() == []  # ephemeral: not a share
 
 
-def test_a_full_pool_says_busy_instead_of_queueing_forever(redis_client, site):
-    h = Harness(redis_client, workers=1, queue=0)
+def test_a_full_queue_says_busy_and_when_to_retry(redis_client, site):
+    h = Harness(redis_client, workers=1, queue_max_depth=1)
     site.gate = threading.Event()
     try:
         h.command(f"summarize {site.url('hold')}")
@@ -242,7 +242,7 @@ def test_a_full_pool_says_busy_instead_of_queueing_forever(redis_client, site):
         h.command(f"summarize {site.url('second')}")
         h.executor.wait_idle(10)
         texts = [c.params.get("text", "") for c in h.fake.calls_to("response_url")]
-        assert any("busy" in t for t in texts)
+        assert any("busy" in t and "try again in about" in t for t in texts)
     finally:
         site.gate.set()
         h.close()
@@ -260,7 +260,7 @@ def test_forget_removes_an_article_from_this_channel(h, site):
     h.command(f"forget {url}")
     h.settle()
     assert "Forgot" in h.fake.calls_to("response_url")[-1].params["text"]
-    assert h.services.store_for("T0LOCAL").shares_between(CHANNEL, 0, time.time() + 10) == []
+    assert h.bot.stores.for_team("T0LOCAL").shares_between(CHANNEL, 0, time.time() + 10) == []
 
 
 def test_only_digest_admins_change_settings_and_changes_are_announced(redis_client):
@@ -287,7 +287,7 @@ def test_slack_errors_are_explained_to_the_user(h):
     h.command("schedule weekly mon 09:00")
     h.settle()
     answer = h.fake.calls_to("response_url")[-1].params["text"]
-    assert "Invite me" in answer and h.services.channel_schedule("T0LOCAL", CHANNEL) is None
+    assert "Invite me" in answer and h.bot.builder.schedule_of("T0LOCAL", CHANNEL) is None
 
 
 def test_rate_limited_web_api_calls_are_retried_after_retry_after(h, site):
@@ -299,7 +299,7 @@ def test_rate_limited_web_api_calls_are_retried_after_retry_after(h, site):
 
 
 def test_one_user_flooding_links_is_slowed_down(h, site):
-    h.services.clock = lambda: 1_700_000_010.0  # all in one rate-limit window
+    h.bot.shares.clock = lambda: 1_700_000_010.0  # all in one rate-limit window
     links = " ".join(f"<{site.url(f'f{i}')}>" for i in range(5))
     for n in range(3):  # 15 links in a minute: over the per-user limit of 10
         h.message(links, user="UFLOOD", ts=f"1700000100.{n:06d}")
@@ -346,7 +346,7 @@ def test_preview_shows_the_next_digest_only_to_the_user(h, site):
 def test_deleting_a_thread_parent_tombstone_removes_the_share(h, site):
     h.message(f"<{site.url('tomb')}>", ts="1700000000.000950")
     h.settle()
-    store = h.services.store_for("T0LOCAL")
+    store = h.bot.stores.for_team("T0LOCAL")
     assert len(store.shares_between(CHANNEL, 0, time.time() + 10)) == 1
     h.message("", subtype="message_changed",
               message={"type": "message", "subtype": "tombstone", "ts": "1700000000.000950",
@@ -364,14 +364,14 @@ def test_a_message_deleted_while_being_summarized_is_not_saved(h, site):
     time.sleep(0.2)
     site.gate.set()
     h.settle()
-    assert h.services.store_for("T0LOCAL").shares_between(CHANNEL, 0, time.time() + 10) == []
+    assert h.bot.stores.for_team("T0LOCAL").shares_between(CHANNEL, 0, time.time() + 10) == []
 
 
 def test_an_unexpected_error_in_a_command_still_answers(h, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(type(h.services), "cmd_recent", boom)
+    h.bot.commands.table["recent"] = boom
     h.command("recent")
     h.settle()
     assert "went wrong" in h.fake.calls_to("response_url")[-1].params["text"]
@@ -396,7 +396,7 @@ def test_reactions_on_the_bots_summary_rank_the_story_in_the_digest(h, site):
         )
     )  # a reaction on the user's own message: not ours
     h.settle()
-    (item,) = h.services.shared_items("T0LOCAL", CHANNEL, 0, time.time() + 10)
+    (item,) = h.bot.builder.shared_items("T0LOCAL", CHANNEL, 0, time.time() + 10)
     assert item.reactions == 2
 
 
@@ -435,4 +435,4 @@ def test_the_message_shortcut_summarizes_just_for_the_user(h, site):
     (answer,) = h.fake.calls_to("response_url")
     assert "Chip curbs widen (sc)" in answer.params["text"]
     assert h.replies() == []  # not a share: nothing in the channel
-    assert h.services.store_for("T0LOCAL").shares_between(CHANNEL, 0, time.time() + 10) == []
+    assert h.bot.stores.for_team("T0LOCAL").shares_between(CHANNEL, 0, time.time() + 10) == []

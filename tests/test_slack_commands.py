@@ -50,7 +50,7 @@ def _audits(h) -> list[str]:
 
 
 def _shares(h) -> list:
-    return h.services.store_for("T0LOCAL").shares_between(CHANNEL, 0, time.time() + 10)
+    return h.bot.stores.for_team("T0LOCAL").shares_between(CHANNEL, 0, time.time() + 10)
 
 
 def test_an_unknown_subcommand_says_so_before_the_help(h):
@@ -83,11 +83,11 @@ def test_a_mistyped_topic_id_is_not_created_and_the_close_one_is_suggested(h):
     h.settle()
     answer = _answer(h)
     assert "no topic `tarde`" in answer and "`trade`" in answer and "--new" in answer
-    assert h.services.store_for("T0LOCAL").team_topics() == {}
+    assert h.bot.stores.for_team("T0LOCAL").team_topics() == {}
     assert _audits(h) == []
     h.command('topics add tarde "x-ray tariffs" --new')
     h.settle()
-    assert h.services.store_for("T0LOCAL").team_topics() == {"tarde": ["x-ray tariffs"]}
+    assert h.bot.stores.for_team("T0LOCAL").team_topics() == {"tarde": ["x-ray tariffs"]}
 
 
 def test_a_pasted_text_is_forgotten_by_its_thread_link(h):
@@ -146,7 +146,7 @@ def test_schedule_under_a_full_redis_announces_nothing(h, monkeypatch):
 
 
 def test_summarize_is_rate_limited_like_shares(h):
-    h.services.clock = lambda: 1_700_000_010.0  # one rate-limit window
+    h.bot.shares.clock = lambda: 1_700_000_010.0  # one rate-limit window
     for _ in range(11):  # the per-user limit is 10 a minute
         h.command("summarize hello there", user="UFLOOD")
         h.settle()

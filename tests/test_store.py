@@ -15,7 +15,9 @@ def store(redis_client) -> Store:
 def test_keys_are_workspace_scoped(store, redis_client):
     store.save_article("u1", {"title": "A"})
     store.add_share("C1", "u1", user="U1", message_ts="1.0")
-    assert redis_client.keys("*") and all(k.startswith("pd:T1:") for k in redis_client.keys("*"))
+    keys = set(redis_client.keys("*")) - {"pd:index:teams"}
+    assert keys and all(k.startswith("pd:{T1}:") for k in keys)  # one Cluster hash tag
+    assert redis_client.smembers("pd:index:teams") == {"T1"}
 
 
 def test_caches_carry_ttls_and_durable_records_do_not(store, redis_client):

@@ -9,7 +9,7 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.slack.fakeslack import FakeSlack
-from tests.slack_harness import SECRET, ArticleServer, post, web_process
+from tests.slack_harness import SECRET, ArticleServer, post, web_process, worker_process
 
 
 @pytest.fixture
@@ -28,11 +28,14 @@ def _signed(body: str, ctype: str) -> dict:
 
 
 def test_web_process_serves_health_commands_and_events(fake, redis_client, redis_url):
+    """The web process acks and enqueues; a worker process answers."""
     site = ArticleServer()
     try:
-        with web_process(fake, redis_url) as base:
+        with web_process(fake, redis_url) as base, worker_process(fake, redis_url):
             with urllib.request.urlopen(base + "/healthz") as resp:
-                assert json.loads(resp.read()) == {"ok": True, "redis": True, "slack": "ok"}
+                health = json.loads(resp.read())
+                assert health["ok"] and health["redis"] and health["slack"] == "ok"
+                assert health["queue_depth"] >= 0
 
             body = "command=%2Fdigest&text=help&team_id=T0LOCAL&channel_id=C1&user_id=U1"
             ctype = "application/x-www-form-urlencoded"
@@ -108,8 +111,8 @@ def test_gunicorn_without_redis_url_stops_with_one_line_instead_of_restarting(fa
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert out.returncode != 0
     lines = [line for line in out.stderr.splitlines() if "REDIS_URL" in line]
-    assert lines == ["error: The web process needs REDIS_URL (the Redis it shares with the clock "
-                     "process)."]  # fmt: skip
+    assert lines == ["error: The web process needs REDIS_URL (the Redis it shares with workers "
+                     "and the clock)."]  # fmt: skip
 
 
 def test_python_m_bot_web_says_what_is_missing(monkeypatch, capsys):
@@ -149,7 +152,8 @@ def test_slack_away_at_start_is_retried_and_reported_by_healthz(monkeypatch, fak
     deadline = time.monotonic() + 30
     while _call(app, "/healthz", method="GET")[0] != 200 and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _call(app, "/healthz", method="GET")[1] == {"ok": True, "redis": True, "slack": "ok"}
+    assert _call(app, "/healthz", method="GET")[1] == {"ok": True, "redis": True, "slack": "ok",
+                                                        "queue_depth": 0}  # fmt: skip
     status, answer = _call(app, "/slack/events", body.encode(), headers)
     assert status == 200 and "/digest summarize" in str(answer), answer
 

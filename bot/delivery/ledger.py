@@ -7,6 +7,7 @@ Keys (``P`` = ``pd:{team_id}:``), all durable but the lock:
   P ledger:{c}:{slot}       HASH state (claimed|done|failed), owner, claimed_at, plan (JSON),
                             try:{i} (when a post of part i was sent), part:{i} (its ts),
                             attempts, retry_at
+  P ledgers                 ZSET "channel|slot" -> claim time (pruning reads it, no SCAN)
   P lock:{c}                the posting lock (a lease, renewed by a heartbeat while held)
 """
 
@@ -134,6 +135,7 @@ class Schedules:
             self.r.hdel(self.store.k("schedules"), channel)
         else:
             self.r.hset(self.store.k("schedules"), channel, json.dumps(schedule))
+            self.store.index("scheduled", "teams")
 
     def all(self) -> dict[str, dict]:
         return {c: json.loads(v) for c, v in self.r.hgetall(self.store.k("schedules")).items()}
@@ -175,7 +177,12 @@ class Schedules:
         pipe.hsetnx(key, "claimed_at", repr(now))
         pipe.hsetnx(key, "state", "claimed")
         pipe.hset(key, "owner", owner)
+        pipe.zadd(self.store.k("ledgers"), {f"{channel}|{slot}": now}, nx=True)
         pipe.execute()
+        if plan is not None:
+            self.store.index(
+                "scheduled", "teams"
+            )  # the sweep finishes open slots, e.g. a `/digest now`
         return self.r.hgetall(key)
 
     def begin_part(
@@ -217,10 +224,15 @@ class Schedules:
         )  # fmt: skip
 
     def prune_ledger(self, before: float) -> int:
-        """Drop ledgers finished (or abandoned) before ``before``."""
+        """Drop ledgers finished (or abandoned) before ``before``; ``P ledgers`` lists them all,
+        so nothing scans the keyspace."""
+        index = self.store.k("ledgers")
         removed = 0
-        for key in self.r.scan_iter(match=self.store.k("ledger", "*"), count=500):
+        for member in self.r.zrangebyscore(index, "-inf", f"({before}"):
+            channel, slot = member.split("|", 1)
+            key = self.ledger_key(channel, slot)
             stamp = self.r.hget(key, "done_at") or self.r.hget(key, "claimed_at")
-            if stamp is not None and float(stamp) < before:
+            if stamp is None or float(stamp) < before:
                 removed += self.r.delete(key)
+                self.r.zrem(index, member)
         return removed

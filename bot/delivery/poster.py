@@ -6,7 +6,6 @@ the lock is still ours; if an earlier attempt may have reached Slack, look for i
 (message metadata names slot and part), else post it → record its ts → mark the slot done and
 move the channel's "last digest" mark forward. A claimant that dies leaves a claimed ledger;
 the next one, once the lease has expired, finishes the same plan and posts only what is missing.
-A mixin of ``Services``.
 """
 
 from __future__ import annotations
@@ -18,44 +17,70 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from enum import StrEnum
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.delivery.ledger import MAX_ATTEMPTS, ChannelLock, Schedules
 from bot.slack.clients import slack_error
-from bot.storage.store import StoreError
-
-if TYPE_CHECKING:
-    from bot.flows.summarizer import Services
+from bot.slack.workspaces import Workspaces
+from bot.storage.store import StoreError, Stores
 
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "policy_digest_part"
-FINISHED = ("posted", "skipped_empty", "done_before")
 MAX_HISTORY_PAGES = 10
+
+
+class Status(StrEnum):
+    """What one posting attempt did (the sweep logs it, ``/digest now`` reports it)."""
+
+    POSTED = "posted"
+    SKIPPED_EMPTY = "skipped_empty"
+    DONE_BEFORE = "done_before"
+    BUSY = "busy"
+    BACKOFF = "backoff"
+    FAILED = "failed"
+    LOST_LEASE = "lost_lease"
+    NOT_INSTALLED = "not_installed"  # no token for the workspace: uninstalled
+    STORE_DOWN = "store_down"  # the sweep's own: storage failed mid-way, retried next sweep
+    ERROR = "error"  # the sweep's own: an unexpected error, logged
+
+
+FINISHED = (Status.POSTED, Status.SKIPPED_EMPTY, Status.DONE_BEFORE)
 
 
 @dataclass
 class PostOutcome:
-    """What one posting attempt did (the sweep logs it, ``/digest now`` reports it)."""
-
-    status: str  # posted | skipped_empty | done_before | busy | backoff | failed | lost_lease
-    #              | not_installed (no token for the workspace: uninstalled)
-    parts_posted: int = 0
+    status: Status
     items: int = 0
 
 
-class PostingMixin:
-    """Exactly-once posting of planned digests."""
+class DigestPoster:
+    """Exactly-once posting of planned digests, one channel at a time under its lock.
 
-    post_interval: float = 1.0  # seconds between parts: about one message a second per channel
-    sleep: Callable[[float], None] = staticmethod(time.sleep)
-    owner_id: str = f"pd-{uuid.uuid4().hex[:12]}"
+    ``sleep``, ``owner_id`` and ``post_interval`` are hooks: tests pass their own.
+    """
+
+    def __init__(
+        self,
+        stores: Stores,
+        workspaces: Workspaces,
+        *,
+        owner_id: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        post_interval: float = 1.0,
+        lease_ms: int = 60_000,
+    ) -> None:
+        self.stores = stores
+        self.workspaces = workspaces
+        self.owner_id = owner_id or f"pd-{uuid.uuid4().hex[:12]}"
+        self.sleep = sleep
+        self.post_interval = post_interval  # about one message a second per channel
+        self.lease_ms = lease_ms
 
     def post_slot(
-        self: Services,
+        self,
         team: str,
         channel: str,
         slot_name: str | None,
@@ -73,15 +98,15 @@ class PostingMixin:
         (a person asked, with ``/digest now``) skips the back-off of an earlier failure.
         """
         now = time.time() if now is None else now
-        # Never re-sent blindly after a dropped connection (ARCHITECTURE §3); team's own token.
-        client = self.workspaces.client_for(team, retry_connection_errors=False)
-        if client is None:
-            return PostOutcome("not_installed")
-        store = self.store_for(team)
+        store = self.stores.for_team(team)
         schedules = Schedules(store)
-        lock = ChannelLock(store, channel, f"{self.owner_id}:{uuid.uuid4().hex[:8]}")
+        client = self.workspaces.poster_for(team)  # the workspace's own token
+        if client is None:
+            return PostOutcome(Status.NOT_INSTALLED)
+        owner = f"{self.owner_id}:{uuid.uuid4().hex[:8]}"
+        lock = ChannelLock(store, channel, owner, lease_ms=self.lease_ms)
         if not lock.acquire():
-            return PostOutcome("busy")
+            return PostOutcome(Status.BUSY)
         try:
             open_slot = schedules.open_slot(channel)
             if open_slot and open_slot != slot_name:
@@ -91,10 +116,10 @@ class PostingMixin:
                 if outcome.status not in FINISHED or slot_name is None:
                     return outcome
             if slot_name is None:
-                return PostOutcome("done_before")
+                return PostOutcome(Status.DONE_BEFORE)
             ledger = schedules.ledger(channel, slot_name)
             if ledger.get("state") in ("done", "failed"):
-                return PostOutcome("done_before")
+                return PostOutcome(Status.DONE_BEFORE)
             plan = plan_for() if "plan" not in ledger else None
             schedules.claim(channel, slot_name, lock.owner, plan, time.time())
             return self._post_plan(client, schedules, lock, channel, slot_name, now, retry_now)
@@ -103,8 +128,8 @@ class PostingMixin:
                 lock.release()
 
     def _post_plan(
-        self: Services,
-        client: WebClient,
+        self,
+        client,
         schedules: Schedules,
         lock: ChannelLock,
         channel: str,
@@ -119,12 +144,12 @@ class PostingMixin:
         """
         ledger = schedules.ledger(channel, slot)
         if ledger.get("state") in ("done", "failed"):
-            return PostOutcome("done_before")
+            return PostOutcome(Status.DONE_BEFORE)
         if "plan" not in ledger:  # pruned or never planned: nothing left to finish
             schedules.finish(channel, slot, None, time.time(), state="failed")
-            return PostOutcome("done_before")
+            return PostOutcome(Status.DONE_BEFORE)
         if float(ledger.get("retry_at", 0)) > now and not retry_now:
-            return PostOutcome("backoff")
+            return PostOutcome(Status.BACKOFF)
         plan = json.loads(ledger["plan"])
         parent_ts: str | None = None
         posted = 0
@@ -134,31 +159,29 @@ class PostingMixin:
             state, value = schedules.begin_part(channel, slot, index, lock.key, lock.owner)
             if state == "lost":
                 log.warning("lost the lock for %s/%s mid-post; stopping", channel, slot)
-                return PostOutcome("lost_lease", posted)
+                return PostOutcome(Status.LOST_LEASE)
             ts = value if state == "posted" else None
             if state == "tried":
                 try:
                     ts = self._find_part(client, channel, slot, index, parent_ts, float(value))
                 except Exception as exc:  # history unreadable: back off like a failed post
                     log.error("history lookup for %s/%s failed: %s", channel, slot, exc)
-                    return self._failed(schedules, channel, slot, posted, now)
+                    return self._failed(schedules, channel, slot, now)
             if ts is None:
                 schedules.mark_try(channel, slot, index, time.time())
                 ts, refused = self._post_part(client, channel, slot, index, text, blocks, parent_ts)
                 if ts is None:
                     if refused:
                         schedules.clear_try(channel, slot, index)
-                    return self._failed(schedules, channel, slot, posted, now)
+                    return self._failed(schedules, channel, slot, now)
                 posted += 1
             schedules.mark_part(channel, slot, index, ts)
             parent_ts = parent_ts or ts
         schedules.finish(channel, slot, plan["until"], time.time())
-        status = "posted" if plan["parts"] else "skipped_empty"
-        return PostOutcome(status, posted, plan.get("items", 0))
+        status = Status.POSTED if plan["parts"] else Status.SKIPPED_EMPTY
+        return PostOutcome(status, plan.get("items", 0))
 
-    def _failed(
-        self, schedules: Schedules, channel: str, slot: str, posted: int, now: float
-    ) -> PostOutcome:
+    def _failed(self, schedules: Schedules, channel: str, slot: str, now: float) -> PostOutcome:
         attempts = schedules.record_failure(channel, slot, now)
         if attempts >= MAX_ATTEMPTS:
             ledger = schedules.ledger(channel, slot)
@@ -170,11 +193,11 @@ class PostingMixin:
                       attempts, "period carried into the next digest" if carry is not None
                       else "some parts were posted; the rest is dropped")  # fmt: skip
             schedules.finish(channel, slot, carry, time.time(), state="failed")
-        return PostOutcome("failed", posted)
+        return PostOutcome(Status.FAILED)
 
     def _post_part(
-        self: Services,
-        client: WebClient,
+        self,
+        client,
         channel: str,
         slot: str,
         index: int,
@@ -205,8 +228,8 @@ class PostingMixin:
             return None, False
 
     def _find_part(
-        self: Services,
-        client: WebClient,
+        self,
+        client,
         channel: str,
         slot: str,
         index: int,

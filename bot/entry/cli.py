@@ -23,25 +23,16 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
 def _setup_logging(settings: Settings, quiet_default: bool) -> None:
-    level = (
-        settings.log_level
-        if os.environ.get("LOG_LEVEL")
-        else ("WARNING" if quiet_default else "INFO")
-    )
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from bot.bootstrap import setup_logging
+
+    setup_logging(settings, quiet_default=quiet_default)
 
 
 def _cli_services(settings: Settings, no_cache: bool):
-    """The CLI caches under ``pd:cli:`` only when REDIS_URL is set; it never shares anything."""
-    from bot.flows.summarizer import Services
-    from bot.storage.store import connect
+    """The CLI's summarizer: it caches under ``pd:cli:`` only when REDIS_URL is set."""
+    from bot.bootstrap import build_cli
 
-    client = None
-    if settings.redis_url and not no_cache:
-        client = connect(settings.redis_url, timeout=2.0)
-    return Services(settings, client, cli=True)
+    return build_cli(settings, no_cache=no_cache).summarizer
 
 
 # -- summarize ----------------------------------------------------------------------------------
@@ -251,12 +242,17 @@ _MODES = [
      "REDIS_URL it uses the embedded server under DATA_DIR."),
     ("web", "serve POST /slack/events and GET /healthz on $PORT",
      "The HTTP app under gunicorn on $PORT: POST /slack/events (signed Slack requests) and "
-     "GET /healthz (what is wrong, if anything). Needs SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET "
-     "and REDIS_URL. Runs no clock: scheduled digests need a 'clock' process beside it."),
+     "GET /healthz (what is wrong, if anything). It verifies, acks and enqueues: 'worker' "
+     "processes do the work, a 'clock' process posts digests. Needs SLACK_BOT_TOKEN (or "
+     "SLACK_CLIENT_ID/SECRET), SLACK_SIGNING_SECRET and REDIS_URL."),
+    ("worker", "run jobs from the queue (everything after an ack)",
+     "Runs the jobs the web process enqueues (summaries, replies, commands, deletions, "
+     "reactions, App Home) on WORKERS threads; run as many as you like, on any machines. A "
+     "worker killed mid-job has its job run again by another. Needs REDIS_URL and the token."),
     ("clock", "run the digest clock (one sweep every 30 s)",
      "Posts scheduled digests: one sweep every 30 s over every channel's schedule, each slot "
      "posted exactly once even with several clocks running; prunes old records daily. Needs "
-     "SLACK_BOT_TOKEN and REDIS_URL (the web process's Redis)."),
+     "SLACK_BOT_TOKEN (or OAuth settings) and REDIS_URL (the web process's Redis)."),
 ]  # fmt: skip
 
 

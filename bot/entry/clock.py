@@ -1,94 +1,65 @@
-"""The clock: APScheduler 3.x runs one sweep every 30 s; exactly-once comes from our ledger.
+"""The clock: APScheduler 3.x runs the sweep every 30 s and pruning daily.
 
-Several clocks may run at once (a second Heroku ``clock`` dyno, Socket Mode beside a clock): the
-per-channel lock and the slot ledger make that harmless.
+The clock posts digests itself (it does not enqueue them): the channel lock with its lease and
+the slot ledger make each post exactly-once and let the next clock finish a dead one's post.
+Several clocks may run at once (a second ``clock`` dyno, Socket Mode beside a clock): harmless.
 """
 
 from __future__ import annotations
 
 import logging
-import time
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from bot.config import Settings
-from bot.delivery.ledger import Schedules
-from bot.storage.store import DAY, StoreError
+from bot.delivery.poster import Status
+from bot.delivery.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 30
 PRUNE_HOURS = 24
+QUIET = (Status.DONE_BEFORE, Status.BUSY)
 
 
-def _jobs(scheduler, settings: Settings, services, teams: list[str] | None = None) -> None:
+def _jobs(scheduler, sweeper: Sweeper, teams: list[str] | None = None,
+          sweep_seconds: float = SWEEP_SECONDS) -> None:  # fmt: skip
     def sweep() -> None:
-        outcomes = services.sweep(teams=teams)
-        for key, status in outcomes.items():
-            if status not in ("done_before", "busy"):
+        for key, status in sweeper.sweep(teams=teams).items():
+            if status not in QUIET:
                 log.info("digest slot %s: %s", key, status)
 
-    def prune() -> None:
-        now = time.time()
-        try:
-            for team in teams if teams is not None else services.teams():
-                store = services.store_for(team)
-                removed = store.prune(settings.retention_days, now)
-                removed += Schedules(store).prune_ledger(now - settings.retention_days * DAY)
-                log.info("pruned %d old records for %s", removed, team)
-        except StoreError as exc:
-            log.warning("pruning skipped, storage down: %s", exc)
-
-    scheduler.add_job(
-        sweep,
-        "interval",
-        seconds=SWEEP_SECONDS,
-        id="sweep",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=SWEEP_SECONDS,
-        next_run_time=_soon(),
-    )
-    scheduler.add_job(
-        prune,
-        "interval",
-        hours=PRUNE_HOURS,
-        id="prune",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=3600,
-        next_run_time=_soon(),
-    )
+    now = datetime.now(UTC)
+    scheduler.add_job(sweep, "interval", seconds=sweep_seconds, id="sweep", max_instances=1,
+                      coalesce=True, misfire_grace_time=SWEEP_SECONDS, next_run_time=now)  # fmt: skip
+    scheduler.add_job(lambda: sweeper.prune(teams), "interval", hours=PRUNE_HOURS, id="prune",
+                      max_instances=1, coalesce=True, misfire_grace_time=3600,
+                      next_run_time=now)  # fmt: skip
 
 
-def _soon():
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
-
-
-def run_clock(settings: Settings) -> int:
+def run_clock(settings: Settings, sweep_seconds: float = SWEEP_SECONDS) -> int:
     """``python -m bot clock``: the ``clock`` process of the Procfile."""
-    from bot.bootstrap import open_redis
-    from bot.flows.summarizer import Services
+    from bot.bootstrap import build
 
-    if not settings.slack_bot_token:
-        raise SystemExit("The clock needs SLACK_BOT_TOKEN (xoxb-…) to post digests, and REDIS_URL.")
-    services = Services(settings, open_redis(settings, local=False))
+    if not (settings.slack_bot_token or settings.oauth_enabled):
+        raise SystemExit(
+            "The clock needs SLACK_BOT_TOKEN (xoxb-…) or OAuth settings to post digests, and "
+            "REDIS_URL."
+        )
+    bot = build(settings, local=False)
     scheduler = BlockingScheduler(timezone="UTC")
-    _jobs(scheduler, settings, services)
-    log.info("clock started: one sweep every %d s", SWEEP_SECONDS)
+    _jobs(scheduler, bot.sweeper, sweep_seconds=sweep_seconds)
+    log.info("clock started: one sweep every %s s", sweep_seconds)
     scheduler.start()
     return 0
 
 
-def start_background_clock(
-    settings: Settings, services, teams: list[str] | None = None
-) -> BackgroundScheduler:
+def start_background_clock(sweeper: Sweeper, teams: list[str] | None = None) -> BackgroundScheduler:
     """Local modes (shell, Socket Mode) run the sweep inside their own process; the shell
     passes its stand-in workspace as ``teams`` so it never touches real workspaces' slots."""
     scheduler = BackgroundScheduler(timezone="UTC")
-    _jobs(scheduler, settings, services, teams)
+    _jobs(scheduler, sweeper, teams)
     scheduler.start()
     return scheduler

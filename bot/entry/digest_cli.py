@@ -10,18 +10,20 @@ from digests.errors import InputError
 
 
 def cmd_digest(args, settings: Settings) -> int:
-    from bot.bootstrap import open_redis
-    from bot.flows.summarizer import Services
+    from bot.bootstrap import compose, redis_url_for
+    from bot.storage.store import connect
 
-    services = Services(settings, open_redis(settings, local=True))
+    url = redis_url_for(settings, local=True)
+    bot = compose(settings, connect(url))
     try:
-        return _print_digest(args, services)
+        return _print_digest(args, bot)
     except StoreError as exc:  # one line, no traceback: the store is unreachable or refused
         raise InputError("store_down", f"The store can't be reached: {exc}") from exc
 
 
-def _print_digest(args, services) -> int:
-    team = args.team or _only_team(services)
+def _print_digest(args, bot) -> int:
+    bot.stores.build_indexes()
+    team = args.team or _only_team(bot.stores.indexed("teams"))
     since = None
     if args.since:
         try:
@@ -31,12 +33,11 @@ def _print_digest(args, services) -> int:
                 "bad_since", f"--since must be an ISO-8601 date or time, not {args.since!r}."
             ) from exc
         since = parsed.timestamp()  # a naive time is taken as this machine's local time
-    print(services.digest_for_cli(team, args.channel, since, args.format))
+    print(bot.builder.digest_for_cli(team, args.channel, since, args.format))
     return 0
 
 
-def _only_team(services) -> str:
-    teams = services.teams()
+def _only_team(teams: list[str]) -> str:
     if len(teams) == 1:
         return teams[0]
     if not teams:

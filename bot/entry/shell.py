@@ -23,6 +23,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.bootstrap import build
 from bot.config import Settings
+from bot.slack.app import create_app
 from bot.slack.executor import TrackingExecutor
 from bot.slack.fakeslack import TEAM_ID, Call, FakeSlack
 
@@ -34,7 +35,10 @@ NO_ANSWER = (
     "(no reply: I summarize links and article-length text, 600+ characters in 4+ sentences. "
     'For a multi-line article, put """ on a line before and after it; /digest help for more.)'
 )
-SHOWN_LOGGERS = ("bot.flows.sharing",)  # what the shell tells you at INFO: skipped retries, deletions
+SHOWN_LOGGERS = (
+    "bot.flows.sharing",
+    "bot.slack.deps",
+)  # what the shell tells you at INFO: skipped retries, deletions
 
 BANNER = """Policy Digest shell: you are in #shell with the bot (no Slack account needed).
 Paste a link or an article, or type /digest help. For a multi-line article, type \"\"\" on its
@@ -80,7 +84,10 @@ class Shell:
             slack_api_url=self.fake.base_url,
         )
         self.executor = TrackingExecutor()
-        self.services, self.app = build(self.settings, local=True, listener_executor=self.executor)
+        self.bot = build(self.settings, local=True)
+        self.bot.serve_jobs(poll_ms=100)  # the in-process worker, on the same queue code
+        self.app = create_app(self.settings, self.bot.deps(),
+                              listener_executor=self.executor)  # fmt: skip
         self.signer = SignatureVerifier(self.secret)
         self._run = secrets.token_hex(4)  # event ids unique across runs on the same data
         self._ids = itertools.count(1)
@@ -97,7 +104,7 @@ class Shell:
         if clock:
             from bot.entry.clock import start_background_clock
 
-            self.clock = start_background_clock(self.settings, self.services, teams=[TEAM_ID])
+            self.clock = start_background_clock(self.bot.sweeper, teams=[TEAM_ID])
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -170,10 +177,10 @@ class Shell:
             self._print(f"bot (only you can see this): {_unlink(ack)}")
 
     def settle(self) -> None:
-        """Wait until Bolt's listeners and our pool are idle, so output keeps its order."""
+        """Wait until Bolt's listeners and the job queue are idle, so output keeps its order."""
         for _ in range(3):
             self.executor.wait_idle(120)
-            self.services.pool.wait_idle(120)
+            self.bot.jobs.wait_idle(120)
 
     def feed(self, line: str) -> None:
         line = line.strip()
@@ -220,6 +227,7 @@ class Shell:
         self.settle()
         if self.clock is not None:
             self.clock.shutdown(wait=False)
+        self.bot.close()
         self.fake.stop()
         for name in SHOWN_LOGGERS:
             logger = logging.getLogger(name)

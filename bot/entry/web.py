@@ -5,11 +5,13 @@ Procfile: ``web: gunicorn 'bot.entry.web:create_wsgi()' --bind 0.0.0.0:$PORT --t
 A configuration error (no signing secret, no ``REDIS_URL``, a token Slack refuses) stops the
 process with one line and a non-zero exit (gunicorn halts instead of restarting the worker
 forever). What may pass (Slack unreachable, Redis down) is retried while ``/healthz`` says what
-is wrong. This process runs no clock: the Procfile's ``clock`` process posts digests.
+is wrong. It only verifies, acks and enqueues: ``worker`` processes run the jobs and the
+``clock`` process posts digests.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -53,7 +55,7 @@ def config_problem(settings: Settings) -> str | None:
     if not settings.slack_signing_secret:
         return "The web process needs SLACK_SIGNING_SECRET (the app's Signing Secret, see README)."
     if not settings.redis_url:
-        return "The web process needs REDIS_URL (the Redis it shares with the clock process)."
+        return "The web process needs REDIS_URL (the Redis it shares with workers and the clock)."
     return None
 
 
@@ -161,10 +163,11 @@ def gate(environ: dict, verifier: SignatureVerifier) -> tuple[str, dict] | None:
     return None
 
 
-def wsgi_app(slack: SlackApp | App, services):
-    """Route ``POST /slack/events`` to Bolt and answer ``GET /healthz`` with what is wrong."""
+def wsgi_app(slack: SlackApp | App, bot):
+    """Route ``POST /slack/events`` to Bolt; ``GET /healthz`` says what is wrong, and the job
+    queue's depth."""
     if isinstance(slack, App):
-        slack = SlackApp.ready(services.settings, slack)
+        slack = SlackApp.ready(bot.settings, slack)
     verifier = SignatureVerifier(slack.settings.slack_signing_secret)
     bolt: SlackRequestHandler | None = None
 
@@ -172,10 +175,12 @@ def wsgi_app(slack: SlackApp | App, services):
         nonlocal bolt
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
         if path == "/healthz" and method == "GET":
-            store = services.store_for("health")
+            store = bot.stores.for_team("health")
             redis_ok = bool(store and store.ping())
             health = {"ok": redis_ok and slack.app is not None, "redis": redis_ok}
             health["slack"] = "ok" if slack.app is not None else slack.problem
+            with contextlib.suppress(Exception):
+                health["queue_depth"] = bot.jobs.depth()
             status = "200 OK" if slack.app is not None else "503 Service Unavailable"
             return _reply(start_response, status, health)
         if path == "/slack/events" and method == "POST":
@@ -192,26 +197,22 @@ def wsgi_app(slack: SlackApp | App, services):
 
 
 def create_wsgi():
-    """gunicorn's entry point: one app and one work pool per worker process."""
+    """gunicorn's entry point: one app per gunicorn worker, enqueueing onto the shared queue."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    from bot.bootstrap import build
     from bot.slack.app import create_app
-    from bot.bootstrap import open_redis
-    from bot.flows.summarizer import Services
 
     settings = Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
         problem = config_problem(settings)
         if problem:
             raise ConfigError(problem)
-        services = Services(settings, open_redis(settings, local=False))
-        slack = SlackApp(settings, lambda: create_app(settings, services)).start()
+        bot = build(settings, local=False)
+        slack = SlackApp(settings, lambda: create_app(settings, bot.deps())).start()
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         raise SystemExit(APP_LOAD_ERROR) from None
-    return wsgi_app(slack, services)
+    return wsgi_app(slack, bot)
 
 
 def serve(settings: Settings) -> int:

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class SourceKind(StrEnum):
+    URL = "url"
+    HTML = "html"
+    TEXT = "text"
 
 
 @dataclass
 class Source:
     """A URL, raw HTML (with the URL it came from, if known) or pasted text."""
 
-    kind: str  # "url" | "html" | "text"
+    kind: SourceKind
     value: str | bytes
     title: str = ""
     url: str | None = None
+
+    def __post_init__(self) -> None:
+        self.kind = SourceKind(self.kind)
 
     @property
     def text(self) -> str:
@@ -23,7 +33,7 @@ class Source:
     @property
     def label(self) -> str:
         """How progress messages name it: the link, or the opening words of the text."""
-        if self.kind == "url":
+        if self.kind is SourceKind.URL:
             return self.text
         words = " ".join(self.text.split()[:8])
         return self.title or (f"“{words}…”" if words else "your text")

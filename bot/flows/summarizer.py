@@ -1,9 +1,7 @@
-"""Use cases: what the CLI, the Slack handlers and the clock ask the bot to do.
+"""Summarizing one source: cache → fetch → extract → analyze, for the CLI, commands and shares.
 
-Handlers never touch Redis or the fetcher; they call these. Storage failures degrade as
-ARCHITECTURE §3 says: caches fail open, saving fails visibly. The Slack flows live in
-``bot.flows.sharing`` (shares, commands), ``bot.delivery.builder`` (digests) and ``bot.delivery.poster`` (posting a
-digest exactly once), as mixins of ``Services``.
+Storage failures degrade as docs/architecture.md says: caches fail open (a note says so),
+nothing here ever fails because Redis is down or full.
 """
 
 from __future__ import annotations
@@ -14,17 +12,10 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
-import redis
-
 from bot.config import Settings
-from bot.delivery.builder import DigestMixin
-from bot.delivery.poster import PostingMixin
 from bot.fetch.fetcher import Fetcher
-from bot.flows.sharing import SharingMixin
-from bot.flows.sources import Source
-from bot.slack.executor import WorkPool
-from bot.slack.workspaces import Workspaces
-from bot.storage.store import DAY, Store, StoreError, digest_key, fail_open
+from bot.flows.sources import Source, SourceKind
+from bot.storage.store import DAY, Store, StoreError, Stores, digest_key, fail_open
 from digests.analyze import analyze
 from digests.extract import extract_article
 from digests.models import Article
@@ -36,56 +27,51 @@ log = logging.getLogger(__name__)
 CACHE_DOWN_NOTE = "The cache was unavailable, so this was not saved."
 
 
-class Services(SharingMixin, DigestMixin, PostingMixin):
-    """The bot's use cases, bound to one configuration, Redis client and fetcher.
+class Taxonomies:
+    """The base taxonomy, plus each workspace's own phrases (``/digest topics add``)."""
 
-    ``cli=True`` keeps everything under ``pd:cli:`` (the command line never shares).
-    """
-
-    def __init__(
-        self,
-        settings: Settings,
-        redis_client: redis.Redis | None,
-        fetcher: Fetcher | None = None,
-        *,
-        cli: bool = False,
-        pool: WorkPool | None = None,
-        workspaces: Workspaces | None = None,
-    ) -> None:
+    def __init__(self, settings: Settings, stores: Stores) -> None:
         self.settings = settings
-        self.redis = redis_client
-        self.cli = cli
-        self.fetcher = fetcher or Fetcher(allow_private=settings.fetch_allow_private)
-        self.pool = pool or WorkPool(workers=settings.workers)
-        self.workspaces = workspaces or Workspaces.from_settings(settings, redis_client)
-        self._taxonomies: dict[str, Taxonomy] = {}
-
-    def store_for(self, team: str | None) -> Store | None:
-        if self.redis is None:
-            return None
-        if self.cli:
-            return Store(self.redis, "pd:cli:")
-        return Store.for_team(self.redis, team or "local")
+        self.stores = stores
+        self._merged: dict[str, Taxonomy] = {}
 
     @cached_property
-    def taxonomy(self) -> Taxonomy:
+    def base(self) -> Taxonomy:
         return Taxonomy.load(self.settings.taxonomy_file or None)
 
-    def taxonomy_for(self, team: str | None) -> Taxonomy:
-        """The base taxonomy plus the workspace's own phrases (``/digest topics add``)."""
-        store = self.store_for(team)
+    def for_team(self, team: str | None) -> Taxonomy:
+        store = self.stores.for_team(team)
         extra: dict[str, list[str]] = {}
-        if store is not None and not self.cli:
+        if store is not None and not self.stores.cli:
             try:
                 extra = store.team_topics()
             except StoreError as exc:
                 log.warning("team topics unavailable for %s: %s", team, exc)
         if not extra:
-            return self.taxonomy
+            return self.base
         key = json.dumps(extra, sort_keys=True)
-        if key not in self._taxonomies:
-            self._taxonomies = {key: self.taxonomy.with_phrases(extra)}
-        return self._taxonomies[key]
+        if key not in self._merged:
+            self._merged = {key: self.base.with_phrases(extra)}
+        return self._merged[key]
+
+
+def source_key(source: Source) -> str:
+    """Articles are keyed by canonical URL, pasted text by its content hash."""
+    if source.kind is SourceKind.URL:
+        return digest_key("u", canonical_url(source.text))
+    return digest_key("t", source.text)
+
+
+class Summarizer:
+    """The §4 result object for a source, cached per workspace (or under ``pd:cli:``)."""
+
+    def __init__(
+        self, settings: Settings, stores: Stores, fetcher: Fetcher, taxonomies: Taxonomies
+    ) -> None:
+        self.settings = settings
+        self.stores = stores
+        self.fetcher = fetcher
+        self.taxonomies = taxonomies
 
     # -- summarizing ----------------------------------------------------------------------------
 
@@ -100,9 +86,9 @@ class Services(SharingMixin, DigestMixin, PostingMixin):
     ) -> dict:
         """The §4 result object for one source; raises ``InputError`` for refused input."""
         method = method or self.settings.summary_method
-        store = self.store_for(team) if use_cache else None
+        store = self.stores.for_team(team) if use_cache else None
         notes: list[str] = []
-        key = self.source_key(source)
+        key = source_key(source)
         cached = _fail_open(store, notes, lambda s: s.cached_result(key, method, sentences))
         if cached is not None:
             cached["cached"] = True
@@ -112,7 +98,7 @@ class Services(SharingMixin, DigestMixin, PostingMixin):
             article,
             sentences=sentences,
             method=method,
-            taxonomy=self.taxonomy_for(team),
+            taxonomy=self.taxonomies.for_team(team),
             max_chars=self.settings.text_max_chars,
         )
         if store is not None and not notes:
@@ -121,17 +107,10 @@ class Services(SharingMixin, DigestMixin, PostingMixin):
         result["notes"] = [*result["notes"], *notes]
         return result
 
-    @staticmethod
-    def source_key(source: Source) -> str:
-        """Articles are keyed by canonical URL, pasted text by its content hash."""
-        if source.kind == "url":
-            return digest_key("u", canonical_url(source.text))
-        return digest_key("t", source.text)
-
     def _article(self, source: Source, store: Store | None, notes: list[str]) -> Article:
-        if source.kind == "text":
+        if source.kind is SourceKind.TEXT:
             return Article(text=source.text, title=source.title, url=source.url)
-        if source.kind == "html":
+        if source.kind is SourceKind.HTML:
             body = source.value.encode() if isinstance(source.value, str) else source.value
             article = extract_article(body, source.url)
             article.title = source.title or article.title

@@ -9,8 +9,8 @@ from concurrent.futures import Executor
 from slack_bolt import App
 
 from bot.config import Settings
-from bot.flows.summarizer import Services
 from bot.slack.clients import make_client
+from bot.slack.deps import Deps
 from bot.slack.oauth import oauth_settings
 from handlers import commands, home, installs, messages, reactions, shortcuts
 
@@ -23,14 +23,14 @@ UNAVAILABLE = (
 )
 
 
-def create_app(
-    settings: Settings, services: Services, *, listener_executor: Executor | None = None
-) -> App:
+def create_app(settings: Settings, deps: Deps, *, listener_executor: Executor | None = None) -> App:
     """Build the Bolt app; with one token ``App`` calls ``auth.test`` here, once, not on the
     first request. With OAuth (``SLACK_CLIENT_ID``) each request's token comes from the
     installation store (``bot.slack.oauth``).
 
     Every Web API call, ``oauth.v2.access`` included, goes through ``client``'s ``SLACK_API_URL``.
+    Listeners find ``deps`` (typed: ``bot.slack.deps.deps_of``) in their context; they only ack
+    and enqueue.
     """
     # Settings is the one reader of the environment. Bolt reads it again when these exist, even
     # empty or as .env.example's placeholders: SLACK_CLIENT_ID/SECRET start its own OAuth flow
@@ -43,9 +43,7 @@ def create_app(
         signing_secret=settings.slack_signing_secret,
         client=client,
         oauth_settings=(
-            oauth_settings(settings, services.workspaces, client)
-            if settings.oauth_enabled
-            else None
+            oauth_settings(settings, deps.workspaces, client) if settings.oauth_enabled else None
         ),
         process_before_response=False,
         listener_executor=listener_executor,
@@ -54,8 +52,8 @@ def create_app(
     )
 
     @app.middleware
-    def provide_services(context, next) -> None:  # noqa: A002 (Bolt's argument name)
-        context["services"] = services
+    def provide_deps(context, next) -> None:  # noqa: A002 (Bolt's argument name)
+        context["deps"] = deps
         next()
 
     messages.register(app)

@@ -1,4 +1,6 @@
-"""Slack Web API clients on ``SLACK_API_URL``, with the retry policy each use needs."""
+"""Slack Web API clients on ``SLACK_API_URL``, and the few helpers that post, update or look
+up messages. A job gets its workspace's client from one place: ``bot.slack.workspaces``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetr
 
 from bot.config import Settings
 
+log = logging.getLogger(__name__)
 # slack_sdk logs request and response bodies at DEBUG, and oauth.v2.access's body is a token:
 # its own ``level`` (not the effective one) gates that, so INFO here keeps tokens out of logs.
 _API_LOG = logging.getLogger("bot.slack_api")
@@ -44,3 +47,60 @@ def slack_error(exc: SlackApiError) -> str:
         if exc.response is not None
         else "unknown_error"
     )
+
+
+def post(
+    client: WebClient,
+    channel: str,
+    thread_ts: str | None,
+    text: str,
+    blocks: list[dict],
+    metadata: dict | None = None,
+) -> str | None:
+    """Post a message (links not unfurled); its ts, or None (logged) when Slack refused."""
+    try:
+        resp = client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, text=text, blocks=blocks,
+            unfurl_links=False, unfurl_media=False, metadata=metadata,
+        )  # fmt: skip
+        return resp["ts"]
+    except SlackApiError as exc:
+        log.error("chat.postMessage failed in %s: %s", channel, slack_error(exc))
+        return None
+
+
+def update(client: WebClient, channel: str, ts: str, text: str, blocks: list[dict]) -> None:
+    try:
+        client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+    except SlackApiError as exc:
+        log.error("chat.update failed in %s: %s", channel, slack_error(exc))
+
+
+def permalink(client: WebClient, channel: str, ts: str) -> str:
+    try:
+        return client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
+    except SlackApiError as exc:
+        log.warning("chat.getPermalink failed in %s: %s", channel, slack_error(exc))
+        return ""
+
+
+def find_in_thread(
+    client: WebClient, channel: str, thread_ts: str, event_type: str, key: str
+) -> str | None:
+    """The ts of the bot's reply in a thread whose metadata names ``key`` (a job re-run after
+    a crash looks here before posting again)."""
+    cursor = None
+    for _ in range(5):
+        resp = client.conversations_replies(channel=channel, ts=thread_ts, limit=200,
+                                            include_all_metadata=True, cursor=cursor)  # fmt: skip
+        for message in resp.get("messages", []):
+            meta = message.get("metadata") or {}
+            if (
+                meta.get("event_type") == event_type
+                and (meta.get("event_payload") or {}).get("key") == key
+            ):
+                return message["ts"]
+        cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+        if not (resp.get("has_more") and cursor):
+            return None
+    return None

@@ -1,23 +1,25 @@
-"""The workspaces the bot is in: the Web API client that speaks for one in background work
-(digests, the clock), and what an uninstall removes.
+"""The workspaces the bot is in: the one place a job gets a workspace's Web API client, and
+what an uninstall removes.
 
 Two modes, one interface: ``SLACK_BOT_TOKEN`` (one workspace: that token, whatever the team) or
 ``SLACK_CLIENT_ID`` + ``SLACK_CLIENT_SECRET`` (OAuth: each workspace's bot token, from the
-installation store). Listeners never need this: Bolt hands them a client already holding the
-token of the workspace the request came from.
+installation store). Every job (shares, commands, digests) runs on a worker, after the request
+is gone, so it asks ``client_for(team)`` here rather than using Bolt's request client.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import redis
 from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
 
 from bot.config import Settings
 from bot.slack.clients import make_client
 from bot.storage.installations import RedisInstallationStore, RedisOAuthStateStore
-from bot.storage.store import Store, StoreError
+from bot.storage.store import Store, StoreError, Stores
 from bot.storage.token_cipher import TokenCipher
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,23 @@ class Workspaces:
             self.settings, token=bot.bot_token, retry_connection_errors=retry_connection_errors
         )
 
+    def poster_for(self, team: str) -> WebClient | None:
+        """Digest posting never re-sends blindly after a dropped connection (see make_client)."""
+        return self.client_for(team, retry_connection_errors=False)
+
+    @staticmethod
+    def responder(response_url: str) -> Callable[..., None]:
+        """``respond(text=…, blocks=…)`` for a command's ``response_url`` (ephemeral by default)."""
+        webhook = WebhookClient(response_url, timeout=10)
+
+        def respond(text: str = "", blocks: list[dict] | None = None, **kw) -> None:
+            kw.setdefault("response_type", "ephemeral")
+            resp = webhook.send(text=text, blocks=blocks, **kw)
+            if resp.status_code >= 400:
+                log.error("response_url answered HTTP %s", resp.status_code)
+
+        return respond
+
     # -- uninstall ----------------------------------------------------------------------------
 
     def tokens_revoked(
@@ -104,6 +123,8 @@ class Workspaces:
         removed = 0
         batch: list[str] = []
         try:
+            for index in ("teams", "scheduled"):
+                Stores(self.redis).unindex(index, team)
             for key in self.redis.scan_iter(match=pattern, count=500):
                 batch.append(key)
                 if len(batch) >= 500:

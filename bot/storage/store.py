@@ -1,6 +1,13 @@
 """Redis storage: caches with TTLs, durable article/share records without, all under one prefix.
 
-Key layout (``P`` = ``pd:{team_id}:`` or ``pd:cli:``):
+Key layout (``P`` = ``pd:{team_id}:`` or ``pd:cli:``). The braces are literal: a Redis Cluster
+hash tag, so every key of one workspace lives on one slot and every multi-key script or
+transaction below stays inside one workspace. Keys outside any workspace (``pd:index:*``, the
+job queue's ``pd:{jobs}:*``) are only ever touched one key per command.
+
+indexes (durable; replace whole-keyspace SCANs)
+  pd:index:teams                   SET of workspaces with anything stored (pruning walks it)
+  pd:index:scheduled               SET of workspaces with a schedule or an open slot (the sweep)
 
 caches (TTL)
   P result:{source}:{method}:{n}   a finished summary result (JSON)
@@ -31,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -68,6 +76,61 @@ def connect(url: str, *, timeout: float = 0.5) -> redis.Redis:
         decode_responses=True,
         health_check_interval=30,
     )
+
+
+INDEX_PREFIX = "pd:index:"
+_LEGACY_TEAM = re.compile(r"^(?:[TE][A-Z0-9]+|local)$")  # Slack team/enterprise ids
+
+
+def team_prefix(team: str) -> str:
+    """``pd:{T123}:``: the braces make the workspace id a Redis Cluster hash tag."""
+    return "pd:{" + team + "}:"
+
+
+class Stores:
+    """Hands out the per-workspace ``Store`` (or the CLI's), and reads the workspace indexes."""
+
+    def __init__(self, client: redis.Redis | None, *, cli: bool = False) -> None:
+        self.redis = client
+        self.cli = cli
+
+    def for_team(self, team: str | None) -> Store | None:
+        if self.redis is None:
+            return None
+        if self.cli:
+            return Store(self.redis, "pd:cli:")
+        return Store.for_team(self.redis, team or "local")
+
+    def indexed(self, name: str) -> list[str]:
+        """Workspaces in an index: ``scheduled`` (the sweep) or ``teams`` (pruning)."""
+        if self.redis is None:
+            return []
+        return sorted(self.redis.smembers(INDEX_PREFIX + name))
+
+    def build_indexes(self) -> None:
+        """Once per database: move keys written before the hash tag (``pd:T1:…``) under
+        ``pd:{T1}:`` and fill the indexes. The only keyspace SCAN left, guarded by a marker."""
+        r = self.redis
+        if r is None or r.exists(INDEX_PREFIX + "built"):
+            return
+        if not r.set(INDEX_PREFIX + "building", "1", nx=True, ex=600):
+            return  # another process is at it
+        for key in r.scan_iter(match="pd:*", count=1000):
+            _, team, rest = key.split(":", 2) if key.count(":") >= 2 else ("", "", "")
+            if not _LEGACY_TEAM.match(team):
+                continue  # already tagged, or not a workspace's (pd:cli:, pd:oauth:, pd:index:)
+            new_key = team_prefix(team) + rest
+            r.renamenx(key, new_key)
+            if rest in ("channels", "articles", "schedules"):
+                r.sadd(INDEX_PREFIX + "teams", team)
+            if rest in ("schedules", "open"):
+                r.sadd(INDEX_PREFIX + "scheduled", team)
+        r.set(INDEX_PREFIX + "built", "1")
+        r.delete(INDEX_PREFIX + "building")
+
+    def unindex(self, name: str, team: str) -> None:
+        if self.redis is not None:
+            self.redis.srem(INDEX_PREFIX + name, team)
 
 
 def digest_key(kind: str, value: str) -> str:
@@ -113,13 +176,20 @@ def item_from(share: Share, article: dict) -> SharedItem:
 class Store:
     """All reads and writes of one workspace (or of the CLI) go through here."""
 
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
+    def __init__(self, client: redis.Redis, prefix: str, team: str = "") -> None:
         self.r = client
         self.prefix = prefix
+        self.team = team
 
     @classmethod
     def for_team(cls, client: redis.Redis, team_id: str) -> Store:
-        return cls(client, f"pd:{team_id or 'local'}:")
+        team = team_id or "local"
+        return cls(client, team_prefix(team), team)
+
+    def index(self, *names: str) -> None:
+        """Add this workspace to indexes (``teams``, ``scheduled``); the CLI is never indexed."""
+        for name in names if self.team else ():
+            self.r.sadd(INDEX_PREFIX + name, self.team)
 
     def k(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
@@ -257,7 +327,9 @@ class Store:
         pipe.zadd(self.k("ch", channel, "msgs"), {message_ts: now})
         pipe.zadd(self.k("user", user, "shares"), {f"{channel}|{message_ts}|{akey}": now})
         pipe.sadd(self.k("users"), user)
-        return bool(pipe.execute()[0])
+        new = bool(pipe.execute()[0])
+        self.index("teams")
+        return new
 
     def user_shares(self, user: str, limit: int = 20) -> list[tuple[str, Share]]:
         """The user's own shares, newest first, across channels (only for their App Home).
