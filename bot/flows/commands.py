@@ -25,7 +25,7 @@ from bot.flows.sharing import ShareFlow, forget_at, forgot_text
 from bot.flows.sources import Source, SourceKind
 from bot.flows.summarizer import Summarizer, Taxonomies, source_key
 from bot.slack.clients import slack_error
-from bot.storage.store import StoreError, Stores
+from bot.storage.store import FULL_TEXT, StoreError, StoreFull, Stores
 from digests import reply
 from digests.commands import Command, parse_topic_phrases
 from digests.errors import InputError
@@ -120,6 +120,9 @@ class Commands:
             handler(cmd, Invocation(client, respond, team, channel, user, at))
         except InputError as exc:
             respond(text=escape(exc.message))
+        except StoreFull as exc:
+            log.error("/digest %s refused, storage full (team %s): %s", cmd.name, team, exc)
+            respond(text=FULL_TEXT)
         except StoreError as exc:
             log.error(
                 "/digest %s failed, storage down (team %s channel %s): %s",

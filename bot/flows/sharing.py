@@ -23,7 +23,7 @@ from bot.flows.sources import Source
 from bot.flows.summarizer import Summarizer, source_key
 from bot.slack.clients import find_in_thread, permalink, post, slack_error, update
 from bot.slack.workspaces import Workspaces
-from bot.storage.store import Store, StoreError, Stores, fail_open, item_from
+from bot.storage.store import FULL_TEXT, Store, StoreError, StoreFull, Stores, fail_open, item_from
 from digests import reply
 from digests.errors import InputError
 from digests.render import escape
@@ -32,10 +32,11 @@ from digests.triggers import AUTO_MODES, message_sources
 log = logging.getLogger(__name__)
 
 SAVE_FAILED = (
-    "I couldn't save this for the channel's digest (storage is down or full); share it again later."
+    "I couldn't save this for the channel's digest (storage is down); share it again later."
 )
 TOO_MANY = "That's a lot of links at once; I'll catch up if you share them again in a minute."
 _FORGET_THIS = re.compile(r"^\s*forget(?:\s+(?:this|it))?\s*[.!]?\s*$", re.IGNORECASE)
+SAVE_FULL = "I couldn't save this for the channel's digest: " + FULL_TEXT[0].lower() + FULL_TEXT[1:]
 USER_LIMIT = (10, 60)  # links a user may share per minute
 CHANNEL_LIMIT = (30, 60)  # links a channel may share per minute
 REPLY_EVENT = "policy_digest_reply"
@@ -187,19 +188,21 @@ class ShareFlow:
             ledger.finish()
             return
         link = permalink(client, channel, placeholder)
-        if not self._save_share(store, team, channel, akey, result, user, message_ts, placeholder,
-                                link):  # fmt: skip
-            result = {**result, "notes": [*result["notes"], SAVE_FAILED]}
+        failure = self._save_share(store, team, channel, akey, result, user, message_ts,
+                                   placeholder, link)  # fmt: skip
+        if failure:
+            result = {**result, "notes": [*result["notes"], failure]}
         update(client, channel, placeholder, *reply.summary_message(result))
         ledger.finish()
 
     def _save_share(
         self, store, team, channel, akey, result, user, message_ts, reply_ts, link
-    ) -> bool:
+    ) -> str | None:
+        """Record the share; a note for the reply when it could not be saved."""
         if store is None:
-            return False
+            return SAVE_FAILED
         if fail_open(lambda: store.was_deleted(channel, message_ts)):
-            return True  # the message was deleted while we summarized: keep nothing
+            return None  # the message was deleted while we summarized: keep nothing
         fields = ("title", "url", "site", "author", "published", "summary", "topics", "words",
                   "method")  # fmt: skip
         record = {k: result.get(k) for k in fields}
@@ -208,10 +211,13 @@ class ShareFlow:
             store.save_article(akey, record)
             store.add_share(channel, akey, user=user, message_ts=message_ts, reply_ts=reply_ts,
                             permalink=link)  # fmt: skip
-            return True
+            return None
+        except StoreFull as exc:
+            log.error("storage full, share not saved (team %s channel %s): %s", team, channel, exc)
+            return SAVE_FULL
         except StoreError as exc:
             log.error("could not save share (team %s channel %s): %s", team, channel, exc)
-            return False
+            return SAVE_FAILED
 
     def on_message_deleted(self, *, team: str, channel: str, ts: str) -> None:
         """A deleted Slack message takes its shares out of the channel's digest."""

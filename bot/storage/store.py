@@ -54,7 +54,12 @@ from digests.models import SharedItem, TopicTag
 log = logging.getLogger(__name__)
 
 StoreError = redis.RedisError
+StoreFull = redis.exceptions.OutOfMemoryError  # maxmemory reached under ``noeviction``
 DAY = 86_400
+FULL_TEXT = (
+    "My storage is full, so nothing new can be saved (what is stored is kept, and summaries "
+    "still work). An admin needs to give Redis more memory or lower RETENTION_DAYS."
+)
 
 
 def fail_open(op: Callable[[], Any], default: Any = None) -> Any:
