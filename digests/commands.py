@@ -1,4 +1,4 @@
-"""The ``/digest`` grammar (ARCHITECTURE §4), parsed into a small command object.
+"""The ``/digest`` grammar, parsed into a small command object.
 
 Texts here are plain (``<link>`` is literal): whoever posts them escapes them once.
 """

@@ -1,5 +1,6 @@
-"""The import direction of ARCHITECTURE §1, checked on the source: digests/ stays pure and
-handlers/ reach the world only through the services object they are given."""
+"""The import directions of docs/architecture.md, checked on the source: digests/ stays pure,
+handlers/ reach the world only through the Deps they are given, and inside bot/ the layers
+point one way (entry → bootstrap → slack/jobs → flows/delivery → storage/fetch)."""
 
 from __future__ import annotations
 
@@ -36,8 +37,43 @@ def test_digests_imports_no_io_library(path):
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "handlers").rglob("*.py")), ids=lambda p: p.name)
-def test_handlers_never_import_redis_or_the_fetcher(path):
-    assert _violations(path, {"redis", "bot.storage", "bot.fetch", "urllib3"}) == []
+def test_handlers_only_enqueue_through_their_deps(path):
+    banned = {"redis", "urllib3", "dramatiq", "bot.storage", "bot.fetch", "bot.flows",
+              "bot.delivery", "bot.jobs", "bot.bootstrap", "bot.entry"}  # fmt: skip
+    assert _violations(path, banned) == []
+
+
+LOWER = {
+    # sub-package: what it must never import (nothing above it)
+    "storage": {"slack_bolt", "dramatiq", "bot.flows", "bot.delivery", "bot.jobs", "bot.entry",
+                "bot.bootstrap", "bot.slack", "handlers", "bot.fetch"},
+    "fetch": {"slack_bolt", "slack_sdk", "redis", "dramatiq", "bot.flows", "bot.delivery",
+              "bot.jobs", "bot.entry", "bot.bootstrap", "bot.slack", "bot.storage", "handlers"},
+    "flows": {"slack_bolt", "dramatiq", "bot.jobs", "bot.entry", "bot.bootstrap", "bot.slack.app",
+              "handlers"},
+    "delivery": {"slack_bolt", "dramatiq", "bot.jobs", "bot.entry", "bot.bootstrap",
+                 "bot.slack.app", "bot.flows.sharing", "bot.flows.commands", "handlers"},
+    "jobs": {"slack_bolt", "bot.entry", "bot.bootstrap", "handlers"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for name in LOWER for p in (ROOT / "bot" / name).rglob("*.py")),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_bot_layers_point_one_way(path):
+    assert _violations(path, LOWER[path.parent.name]) == []
+
+
+def test_one_bootstrap_builds_the_objects():
+    """Only bootstrap composes flows; entry points and tests ask it (no second wiring)."""
+    builders = [
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "bot").rglob("*.py")
+        if p.name != "bootstrap.py" and "ShareFlow(" in p.read_text(encoding="utf-8")
+    ]
+    assert builders == []
 
 
 def test_the_check_would_catch_a_violation(tmp_path):

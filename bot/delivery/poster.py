@@ -1,4 +1,4 @@
-"""Posting a digest exactly once (ARCHITECTURE §4), whatever crashes, races or Slack does.
+"""Posting a digest exactly once (docs/architecture.md §6), whatever crashes, races or Slack does.
 
 Take the channel's lock (a lease a heartbeat renews) → finish any slot left open → claim the
 slot in the durable ledger, storing its rendered plan → for each part not yet recorded: check

@@ -63,7 +63,7 @@ def source_key(source: Source) -> str:
 
 
 class Summarizer:
-    """The §4 result object for a source, cached per workspace (or under ``pd:cli:``)."""
+    """The result object (README, command line) for a source, cached per workspace or ``pd:cli:``."""
 
     def __init__(
         self, settings: Settings, stores: Stores, fetcher: Fetcher, taxonomies: Taxonomies
@@ -84,7 +84,7 @@ class Summarizer:
         use_cache: bool = True,
         team: str | None = None,
     ) -> dict:
-        """The §4 result object for one source; raises ``InputError`` for refused input."""
+        """The result object for one source; raises ``InputError`` for refused input."""
         method = method or self.settings.summary_method
         store = self.stores.for_team(team) if use_cache else None
         notes: list[str] = []
