@@ -3,6 +3,7 @@ Redis (real or embedded) → the composed objects, each given its dependencies �
 
     stores ─┬─ taxonomies ─ summarizer (cache → fetch → extract → analyze)
             ├─ shares (ShareFlow: messages, deletions, reactions, Home)   ─┐
+            │    message_shares (a reacted/button-shared message), feedback │
             ├─ builder (DigestBuilder) ─ poster (DigestPoster + ledger)  ─┼─ commands (/digest)
             ├─ sweeper (Sweeper: the clock's pass, pruning)               │
             └─ jobs (JobQueue, Dramatiq) ── job_table(shares, commands) ──┘
@@ -26,8 +27,11 @@ from bot.delivery.poster import DigestPoster
 from bot.delivery.sweeper import Sweeper
 from bot.fetch.fetcher import Fetcher
 from bot.flows.commands import Commands
+from bot.flows.message_share import MessageShares
 from bot.flows.sharing import ShareFlow
 from bot.flows.summarizer import Summarizer, Taxonomies
+from bot.flows.tag_feedback import TagFeedback
+from bot.flows.workspace_home import WorkspaceHome
 from bot.jobs.queue import JobQueue
 from bot.jobs.tasks import job_table
 from bot.slack.deps import Deps
@@ -89,6 +93,7 @@ class Bot:
     poster: DigestPoster
     sweeper: Sweeper
     commands: Commands
+    feedback: TagFeedback
     jobs: JobQueue | None = None
     redis: redis.Redis | None = field(default=None, repr=False)
 
@@ -100,7 +105,9 @@ class Bot:
     def deps(self) -> Deps:
         """What the Slack listeners get (they only enqueue)."""
         assert self.jobs is not None
-        return Deps(self.jobs, self.stores, self.workspaces)
+        return Deps(self.jobs, self.stores, self.workspaces,
+                    reaction=self.settings.summary_reaction,
+                    topic_choices=self.feedback.choices)  # fmt: skip
 
     def close(self) -> None:
         if self.jobs is not None:
@@ -122,7 +129,10 @@ def compose(
     fetcher = hooks.fetcher or Fetcher(allow_private=settings.fetch_allow_private)
     taxonomies = Taxonomies(settings, stores)
     summarizer = Summarizer(settings, stores, fetcher, taxonomies)
-    shares = ShareFlow(settings, stores, summarizer, workspaces, clock=hooks.clock)
+    home = WorkspaceHome(stores, taxonomies, clock=hooks.clock)
+    shares = ShareFlow(settings, stores, summarizer, workspaces, clock=hooks.clock, home=home)
+    message_shares = MessageShares(stores, shares, workspaces, settings.summary_reaction)
+    feedback = TagFeedback(stores, workspaces, taxonomies)
     builder = DigestBuilder(stores, taxonomies)
     poster = DigestPoster(stores, workspaces, owner_id=hooks.owner_id, sleep=hooks.sleep,
                           post_interval=hooks.post_interval, lease_ms=hooks.lease_ms)  # fmt: skip
@@ -134,9 +144,9 @@ def compose(
     if redis_url:
         jobs = JobQueue(redis_url, max_depth=settings.queue_max_depth,
                         heartbeat_seconds=settings.queue_heartbeat_seconds)  # fmt: skip
-        jobs.serve(job_table(shares, commands, workspaces))
+        jobs.serve(job_table(shares, commands, workspaces, message_shares, feedback))
     return Bot(settings, stores, workspaces, summarizer, taxonomies, shares, builder, poster,
-               sweeper, commands, jobs, client)  # fmt: skip
+               sweeper, commands, feedback, jobs, client)  # fmt: skip
 
 
 def build(settings: Settings, *, local: bool, hooks: Hooks | None = None) -> Bot:

@@ -62,6 +62,7 @@ class Settings:
     queue_max_depth: int = 5000  # beyond this many waiting jobs, new work is refused ("busy")
     queue_heartbeat_seconds: int = 60  # a worker silent this long is dead: its jobs run again
     summary_cache_days: int = 30
+    summary_reaction: str = "memo"  # this reaction on a message summarizes it in its thread
     page_cache_hours: int = 24
     placeholders: tuple[str, ...] = ()  # variables still set to .env.example's placeholders
 
@@ -121,6 +122,7 @@ class Settings:
             placeholders=tuple(ignored),
             queue_max_depth=_int("QUEUE_MAX_DEPTH", 5000),
             queue_heartbeat_seconds=_int("QUEUE_HEARTBEAT_SECONDS", 60),
+            summary_reaction=os.environ.get("SUMMARY_REACTION", "").strip().strip(":") or "memo",
         )
         problem = settings.oauth_problem()
         if problem:

@@ -6,6 +6,7 @@ through ``escape`` (or ``link``) exactly once, here, and nowhere else.
 
 from __future__ import annotations
 
+from digests.feedback import feedback_actions
 from digests.models import SharedItem
 from digests.render import escape, link
 from digests.topics.shown import shown_tags
@@ -33,8 +34,11 @@ def tags_line(topics: list[dict], evidence: bool = True) -> str:
     return " · ".join(parts)
 
 
-def summary_message(result: dict) -> tuple[str, list[dict]]:
-    """The thread reply for one summarized article: (fallback text, blocks)."""
+def summary_message(result: dict, feedback_key: str | None = None) -> tuple[str, list[dict]]:
+    """The thread reply for one summarized article: (fallback text, blocks).
+
+    ``feedback_key`` (the stored article's key) adds the 👍 / 👎 buttons for its tags.
+    """
     title = result.get("title") or "Untitled"
     meta = " · ".join(escape(x) for x in (result.get("site"), result.get("author")) if x)
     if result.get("published"):
@@ -67,6 +71,9 @@ def summary_message(result: dict) -> tuple[str, list[dict]]:
                 "elements": [{"type": "mrkdwn", "text": _clip(" ".join(notes), CONTEXT_MAX)}],
             }
         )
+    if feedback_key and result.get("topics"):
+        shown = [tag["topic"] for tag in shown_tags(result["topics"])]
+        blocks.append(feedback_actions(feedback_key, shown))
     fallback = f"{title}: " + " ".join(result.get("summary", []))
     return escape(_clip(fallback, SECTION_MAX)), blocks
 
@@ -104,11 +111,14 @@ def recent_message(items: list[SharedItem], topic: str | None) -> str:
 HOME_MAX_BLOCKS = 100
 
 
-def home_view(items: list[tuple[str, SharedItem]]) -> dict:
-    """The App Home tab: what this user shared, where, and a link to each thread.
+def home_view(items: list[tuple[str, SharedItem]], workspace: list[dict] | None = None) -> dict:
+    """The App Home tab: what this user shared, where, and a link to each thread; then the
+    ``workspace`` blocks (schedules, feeds, topics: ``digests.home``), all within 100 blocks.
 
     Only the user's own shares, so nothing leaks from a channel they are not in.
     """
+    workspace = (workspace or [])[: HOME_MAX_BLOCKS // 2]
+    budget = HOME_MAX_BLOCKS - len(workspace)
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Your shared articles"}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": (
@@ -119,7 +129,7 @@ def home_view(items: list[tuple[str, SharedItem]]) -> dict:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": (
             "Nothing yet. Paste a link in a channel I'm in, and I'll summarize it in thread.")}})  # fmt: skip
     for channel, item in items:
-        if len(blocks) + 2 > HOME_MAX_BLOCKS:
+        if len(blocks) + 2 > budget:
             break
         tags = ", ".join(escape(t.label) for t in shown_tags(item.topics))
         where = f"in <#{channel}>" + (
@@ -134,4 +144,4 @@ def home_view(items: list[tuple[str, SharedItem]]) -> dict:
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(meta, CONTEXT_MAX)}]}
         )
-    return {"type": "home", "blocks": blocks}
+    return {"type": "home", "blocks": blocks + workspace}

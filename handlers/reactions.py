@@ -1,4 +1,6 @@
-"""Reactions on the bot's summary replies: counted, so the digest ranks what the team liked."""
+"""Reactions: the trigger reaction (:memo: by default) on any message summarizes it in its
+thread, as a share by the person who reacted; any other reaction on the bot's summary replies
+is counted, so the digest ranks what the team liked."""
 
 from __future__ import annotations
 
@@ -7,7 +9,18 @@ from slack_bolt import App
 from bot.slack.deps import deps_of
 
 
-def on_reaction_added(event: dict, context) -> None:
+def on_reaction_added(event: dict, body: dict, context) -> None:
+    deps = deps_of(context)
+    item = event.get("item") or {}
+    mine = event.get("item_user") == context.bot_user_id  # the bot's replies: only counted
+    if item.get("type") == "message" and event.get("reaction") == deps.reaction and not mine:
+        team = context.team_id or body.get("team_id", "")
+        if not deps.first_delivery(team, body.get("event_id")):
+            return  # a Slack retry of an event already queued
+        deps.enqueue("share_message", team=team, channel=item.get("channel", ""),
+                     ts=item.get("ts", ""), user=event.get("user", ""),
+                     claim=body.get("event_id") or event.get("event_ts", ""))  # fmt: skip
+        return
     _count(event, context, +1)
 
 

@@ -1,4 +1,5 @@
-"""The "Summarize this message" message shortcut: an ephemeral summary, not a share."""
+"""The "Summarize this message" message shortcut: an ephemeral summary, not a share (its
+"Share in thread" button makes it one: ``handlers.actions``)."""
 
 from __future__ import annotations
 
@@ -23,14 +24,17 @@ def on_summarize_message(ack, body: dict, respond, context) -> None:
     urls = find_urls(text)  # Slack markup: read links first, then decode the text once
     rest = urls[0] if urls else from_slack(text)
     deps = deps_of(context)
+    message = body.get("message") or {}
+    channel = (body.get("channel") or {}).get("id", "")
     queued = deps.enqueue(
         "command",
         team=context.team_id or (body.get("team") or {}).get("id", ""),
-        channel=(body.get("channel") or {}).get("id", ""),
+        channel=channel,
         user=(body.get("user") or {}).get("id", ""),
         response_url=body.get("response_url", ""),
         command=dataclasses.asdict(Command("summarize", rest=rest)),
         at=time.time(),
+        share={"c": channel, "ts": message.get("ts", ""), "th": message.get("thread_ts") or ""},
     )
     if not queued:
         respond(text=escape(deps.busy_text()), response_type="ephemeral")

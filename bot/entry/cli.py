@@ -225,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--since", help="ISO-8601 start (default: the channel's last digest)")
     d.add_argument("--format", choices=("markdown", "json", "blocks"), default="markdown")
 
+    f = sub.add_parser("feedback", help="export tag feedback votes for tuning (JSON lines)")
+    f.add_argument("--team", help="workspace id (default: every workspace in the store)")
+    f.add_argument("--format", choices=("jsonl",), default="jsonl")
+
     for name, summary, description in _MODES:
         sub.add_parser(name, help=summary, description=description)
     return parser
@@ -272,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     if settings.placeholders and command in ("shell", "socket", "web", "clock"):
         print(f"note: {', '.join(settings.placeholders)} still hold .env.example's placeholders "
               f"and count as unset ({command} mode).", file=sys.stderr)  # fmt: skip
-    _setup_logging(settings, quiet_default=command in ("summarize", "digest", "shell"))
+    _setup_logging(settings, quiet_default=command in ("summarize", "digest", "feedback", "shell"))
     try:
         if command == "summarize":
             return cmd_summarize(args, settings)
@@ -280,6 +284,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.entry.digest_cli import cmd_digest
 
             return cmd_digest(args, settings)
+        if command == "feedback":
+            from bot.entry.digest_cli import cmd_feedback
+
+            return cmd_feedback(args, settings)
         from bot.entry import runners
 
         return runners.run(command, settings)

@@ -1,7 +1,10 @@
-"""``python -m bot digest``: print a channel's digest from the store (for email or a document)."""
+"""``python -m bot digest``: print a channel's digest from the store (for email or a document);
+``python -m bot feedback``: export the tag feedback votes for tuning."""
 
 from __future__ import annotations
 
+import json
+import sys
 from datetime import datetime
 
 from bot.config import Settings
@@ -34,6 +37,20 @@ def _print_digest(args, bot) -> int:
             ) from exc
         since = parsed.timestamp()  # a naive time is taken as this machine's local time
     print(bot.builder.digest_for_cli(team, args.channel, since, args.format))
+    return 0
+
+
+def cmd_feedback(args, settings: Settings) -> int:
+    """One JSON line per article with votes: article id, title, url, shown tags, votes."""
+    from bot.bootstrap import compose, redis_url_for
+    from bot.storage.store import connect
+
+    url = redis_url_for(settings, local=True)
+    bot = compose(settings, connect(url))
+    bot.stores.build_indexes()
+    teams = [args.team] if args.team else bot.stores.indexed("teams")
+    for line in bot.feedback.export(teams):
+        sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
     return 0
 
 

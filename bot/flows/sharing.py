@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from bot.config import Settings
 from bot.flows.sources import Source
 from bot.flows.summarizer import Summarizer, source_key
+from bot.flows.workspace_home import WorkspaceHome
 from bot.slack.clients import find_in_thread, permalink, post, slack_error, update
 from bot.slack.workspaces import Workspaces
 from bot.storage.store import FULL_TEXT, Store, StoreError, StoreFull, Stores, fail_open, item_from
@@ -95,7 +96,9 @@ class ShareFlow:
         summarizer: Summarizer,
         workspaces: Workspaces,
         clock: Callable[[], float] = time.time,
+        home: WorkspaceHome | None = None,
     ) -> None:
+        self.home = home  # the App Home's workspace part (schedules, feeds, topics)
         self.settings = settings
         self.stores = stores
         self.summarizer = summarizer
@@ -192,7 +195,7 @@ class ShareFlow:
                                    placeholder, link)  # fmt: skip
         if failure:
             result = {**result, "notes": [*result["notes"], failure]}
-        update(client, channel, placeholder, *reply.summary_message(result))
+        update(client, channel, placeholder, *reply.summary_message(result, feedback_key=akey))
         ledger.finish()
 
     def _save_share(
@@ -248,7 +251,8 @@ class ShareFlow:
         if client is None:
             return
         try:
-            client.views_publish(user_id=user, view=reply.home_view(items))
+            workspace = self.home.blocks(team) if self.home else []
+            client.views_publish(user_id=user, view=reply.home_view(items, workspace))
         except SlackApiError as exc:
             log.error("views.publish failed for %s: %s", user, slack_error(exc))
 

@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.slack.clients import make_client
 from bot.slack.deps import Deps
 from bot.slack.oauth import oauth_settings
-from handlers import commands, home, installs, messages, reactions, shortcuts
+from handlers import actions, commands, home, installs, messages, reactions, shortcuts
 
 log = logging.getLogger(__name__)
 
@@ -61,5 +61,6 @@ def create_app(settings: Settings, deps: Deps, *, listener_executor: Executor | 
     reactions.register(app)
     home.register(app)
     shortcuts.register(app)
+    actions.register(app)
     installs.register(app)
     return app

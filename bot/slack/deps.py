@@ -7,7 +7,8 @@ Listeners only ever enqueue: everything after the ack is a job (``bot.jobs``).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from bot.jobs.queue import JobQueue
 from bot.slack.workspaces import Workspaces
@@ -21,6 +22,8 @@ class Deps:
     jobs: JobQueue
     stores: Stores
     workspaces: Workspaces  # the OAuth flow's installation store
+    reaction: str = "memo"  # adding it to a message summarizes the message (SUMMARY_REACTION)
+    topic_choices: Callable[[], list[tuple[str, str]]] = field(default=list)  # the 👎 modal's
 
     def enqueue(self, kind: str, **payload) -> bool:
         """Queue a job; False when the queue is over its depth (say ``busy_text()``)."""

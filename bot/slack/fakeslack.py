@@ -157,6 +157,20 @@ class FakeSlack:
             channels = [channel] if channel else list(self.history)
             return [dict(m) for c in channels for m in self.history.get(c, [])]
 
+    def add_message(
+        self, channel: str, text: str, *, user: str = "U1", ts: str | None = None,
+        thread_ts: str | None = None,
+    ) -> str:  # fmt: skip
+        """A person's message in history (so ``conversations.history``/``replies`` find it)."""
+        ts = ts or self._next_ts()
+        message = {"type": "message", "ts": ts, "user": user, "text": text, "team": TEAM_ID}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        with self._lock:
+            self.history.setdefault(channel, []).append(message)
+            self.history[channel].sort(key=lambda m: float(m["ts"]))
+        return ts
+
     # -- workspaces and OAuth ---------------------------------------------------------------
 
     def install_code(self, team: str, user: str = "UINSTALLER") -> str:
@@ -315,6 +329,18 @@ class FakeSlack:
             "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }
 
+    @staticmethod
+    def _in_range(messages: list[dict], p: dict) -> list[dict]:
+        """``oldest``/``latest`` bounds, exclusive unless ``inclusive`` (as Slack does)."""
+        inclusive = str(p.get("inclusive")).lower() in ("true", "1")
+        oldest = float(p.get("oldest") or 0)
+        latest = float(p.get("latest") or "inf")
+        return [
+            m for m in messages
+            if (oldest <= float(m["ts"]) <= latest if inclusive
+                else oldest < float(m["ts"]) < latest)
+        ]  # fmt: skip
+
     def _answer(self, method: str, p: dict, team: str | None = None) -> dict:
         team = team or TEAM_ID
         if method == "auth.test":
@@ -360,23 +386,27 @@ class FakeSlack:
         if method == "conversations.history":
             with self._lock:
                 messages = list(self.history.get(p.get("channel", ""), []))
-            oldest = float(p.get("oldest") or 0)
-            latest = float(p.get("latest") or "inf")
             messages = [
-                m for m in messages
-                if oldest <= float(m["ts"]) <= latest and not m.get("thread_ts")
+                m for m in self._in_range(messages, p)
+                if not m.get("thread_ts") or m["thread_ts"] == m["ts"]
             ]  # fmt: skip
             if str(p.get("include_all_metadata")).lower() not in ("true", "1"):
                 messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
             return self._page(list(reversed(messages)), p)
         if method == "conversations.replies":
             with self._lock:
-                messages = [
-                    m
-                    for m in self.history.get(p.get("channel", ""), [])
-                    if m["ts"] == p.get("ts") or m.get("thread_ts") == p.get("ts")
-                ]
-            return self._page(messages, p)
+                history = self.history.get(p.get("channel", ""), [])
+                asked = next((m for m in history if m["ts"] == p.get("ts")), None)
+                root = (asked or {}).get("thread_ts") or p.get("ts")  # a reply's ts: its thread
+                messages = [m for m in history if m["ts"] == root or m.get("thread_ts") == root]
+            if not messages:
+                return {"ok": False, "error": "thread_not_found"}
+            # like Slack: the parent first, then the replies in the asked range
+            return self._page(messages[:1] + self._in_range(messages[1:], p), p)
+        if method == "views.open":
+            if not p.get("trigger_id"):
+                return {"ok": False, "error": "invalid_trigger_id"}
+            return {"ok": True, "view": {"id": f"V{next(self._ts)}", **(p.get("view") or {})}}
         if method == "users.info":
             return {"ok": True, "user": {"id": p.get("user"), "tz": self.user_tz}}
         return {"ok": True}

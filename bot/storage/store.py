@@ -30,6 +30,9 @@ durable (no TTL; pruned by ``prune``)
   P user:{u}:shares                ZSET "channel|message ts|akey" -> time (the sharer's App Home)
   P users                          SET of users who shared (for pruning)
   P ch:{c}:deleted:{ts}            (TTL) a deleted message, so a summary in flight isn't saved
+  P feedback, P feedback:{akey}    tag feedback votes (``bot.storage.feedback``), pruned with
+                                   the article
+  P ch:{c}:reacted:{ts}            (TTL) a message already summarized by reaction (dedupe)
 Schedules, digest ledgers and the posting lock: see ``bot.delivery.ledger``.
 """
 
@@ -424,8 +427,9 @@ class Store:
             self.r.zremrangebyscore(self.k("user", user, "shares"), "-inf", f"({cutoff}")
         old_articles = self.r.zrangebyscore(self.k("articles"), "-inf", f"({cutoff}")
         for akey in old_articles:
-            self.r.delete(self.k("article", akey))
+            self.r.delete(self.k("article", akey), self.k("feedback", akey))  # votes go with it
             self.r.zrem(self.k("articles"), akey)
+            self.r.zrem(self.k("feedback"), akey)
             removed += 1
         return removed
 
