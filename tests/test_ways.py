@@ -269,3 +269,15 @@ def test_app_home_shows_schedules_with_next_run_and_topics_within_100_blocks(h, 
     assert "and 81 more" in text  # 121 schedules, 40 listed
     assert "Export controls" in text and "Topics I tag" in text
     assert "Story &lt;59&gt; &amp; co" in text  # page text escaped once
+
+
+def test_slack_rate_limiting_the_lookup_is_waited_out(h, site):
+    ts = h.fake.add_message(CHANNEL, f"<{site.url('rl')}>", user="U1")
+    h.fake.fail("conversations.history", status=429, retry_after=1)
+    react(h, ts)
+    h.settle()
+    assert [c.params.get("_failed") for c in h.fake.calls_to("conversations.history")] == [
+        429,
+        None,
+    ]
+    assert len(summary_replies(h)) == 1
