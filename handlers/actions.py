@@ -4,7 +4,6 @@ work; only ``views.open`` happens here, because Slack's ``trigger_id`` lasts thr
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 
 from slack_bolt import App
@@ -32,8 +31,7 @@ def _ids(body: dict) -> tuple[str, str, str]:
 
 
 def _busy(deps, respond) -> None:
-    with contextlib.suppress(Exception):
-        respond(text=deps.busy_text(), response_type="ephemeral", replace_original=False)
+    respond(text=deps.busy_text(), response_type="ephemeral", replace_original=False)
 
 
 def on_share(ack, body: dict, action: dict, respond, context) -> None:
@@ -84,8 +82,7 @@ def on_tags_down(ack, body: dict, action: dict, client, respond, context) -> Non
     try:
         client.views_open(trigger_id=body.get("trigger_id", ""), view=view)
     except SlackApiError:
-        with contextlib.suppress(Exception):
-            respond(text="I couldn't open the feedback form; try the button again.",
+        respond(text="I couldn't open the feedback form; try the button again.",
                     response_type="ephemeral", replace_original=False)  # fmt: skip
 
 
