@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from itertools import repeat
 from warnings import warn
 
@@ -82,23 +82,26 @@ class _Stems:
 
     _stem_cache: dict[str, tuple[str, str, str]]
 
-    def _stem_entries(self, words: Iterable[str]) -> list[tuple[str, str, str]]:
+    def _stem_entries(self, words: Sequence[str]) -> list[tuple[str, str, str]]:
         """(lowered, stem of the lowered word, stem of the word) per word."""
         cache = self.__dict__.get("_stem_cache")
         if cache is None:
             cache = self._stem_cache = {}
-        out = []
-        for word in words:
-            entry = cache.get(word)
-            if entry is None:
-                if len(cache) >= STEM_CACHE_SIZE:
-                    cache.clear()
-                lowered = self.normalize_word(word)  # type: ignore[attr-defined]
-                stem = self.stem_word(lowered)  # type: ignore[attr-defined]
-                raw = stem if lowered.lower() == lowered else self.stem_word(word)  # type: ignore[attr-defined]
-                entry = cache[word] = (lowered, stem, raw)
-            out.append(entry)
-        return out
+        entries = list(map(cache.get, words))
+        if None in entries:
+            for i, entry in enumerate(entries):
+                if entry is None:
+                    entries[i] = self._stem_entry(cache, words[i])
+        return entries
+
+    def _stem_entry(self, cache: dict, word: str) -> tuple[str, str, str]:
+        if len(cache) >= STEM_CACHE_SIZE:
+            cache.clear()
+        lowered = self.normalize_word(word)  # type: ignore[attr-defined]
+        stem = self.stem_word(lowered)  # type: ignore[attr-defined]
+        raw = stem if lowered.lower() == lowered else self.stem_word(word)  # type: ignore[attr-defined]
+        cache[word] = entry = (lowered, stem, raw)
+        return entry
 
     def _content_stems(self, sentences: Sequence[Sentence]) -> list[list[str]]:
         """``[self._to_words_set(s) for s in sentences]`` (stop words out, stems in order)."""

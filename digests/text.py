@@ -197,7 +197,7 @@ _INLINE_JUNK = re.compile(
 
 _SLACK_LINK = re.compile(r"<((?:https?|mailto|ftp):[^|>\s]+)(?:\|([^>]*))?>")
 _SLACK_MENTION = re.compile(r"<([@#!])([A-Za-z0-9^._-]*)(?:\|([^>]*))?>")
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 _SPACES = re.compile(r"[^\S\n]+")
 # " . " before a lower-case word is a line break that a scraper turned into a period
 # ("teamed them with a casual . navy blue shirt"); real sentence ends never look like that.
@@ -247,7 +247,9 @@ def clean_text(text: str) -> str:
     """Drop what a reader skips (bylines, datelines, captions, share bars, quoted replies)
     and normalize whitespace, keeping blank-line paragraphs: summaries built from this
     never start with "By . Associated Press ."."""
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = unicodedata.normalize("NFC", text)
+    for invisible in _INVISIBLE:  # str.replace: translate() is ~10x slower on long text
+        text = text.replace(invisible, "")
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
 
     lines: list[str] = []
