@@ -52,8 +52,10 @@ def analyze(
     if not title:
         title, body = split_headline(article.text)
         title = title or guess_title(clean_text(body))
-    result = summarize(body, sentences, method, title=title, bonus_words=taxonomy.phrases())
     tags = tag_article(title, body, taxonomy)
+    result = summarize(
+        body, sentences, method, title=title, bonus_words=taxonomy.phrases(), tags=tags
+    )
     out: dict = {"title": title}
     for name in ("url", "site", "author", "published"):
         value = getattr(article, name)

@@ -13,7 +13,7 @@ imported (it is 10-25x slower on small matrices otherwise); this module sets not
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache, lru_cache
 
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
@@ -22,6 +22,7 @@ from sumy.parsers.plaintext import PlaintextParser
 from sumy.summarizers.edmundson import EdmundsonSummarizer
 from sumy.utils import get_stop_words
 
+from .default_summarizer import PolicySummarizer, Weights
 from .errors import InputError
 from .fast_sumy import (
     FastEdmundson,
@@ -33,7 +34,7 @@ from .fast_sumy import (
     FastTextRank,
     first_sentences,
 )
-from .models import SummaryResult
+from .models import SummaryResult, TopicTag
 from .text import NewsTokenizer, clean_text, is_junk_sentence, split_sentences, word_count
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "STIGMA_WORDS",
     "build_document",
     "default_length",
+    "policy_summarizer",
     "stemmer",
     "stop_words",
     "summarize",
@@ -57,9 +59,9 @@ MIN_SENTENCES = 1
 MAX_SENTENCES = 10
 TOO_SHORT_NOTE = "Too short to summarize; here it is as is."
 
-# What "default" resolves to: the best method against human references on the dev data
-# (bench/rouge_eval.py). Sumy's unsupervised methods all lose to the lead there.
-DEFAULT_METHOD = "lead"
+# What "default" resolves to: our Sumy summarizer (digests/default_summarizer.py), the best
+# against human references in held-out folds (bench/quality.py); "lead" stays selectable.
+DEFAULT_METHOD = "policy"
 
 # Sumy's classes with vectorized rating (digests/fast_sumy.py): the same sentences, faster.
 SUMY_METHODS: dict[str, type] = {
@@ -81,9 +83,10 @@ RANK_LIMITS: dict[str, int] = {
     "reduction": 2000,
     "sumbasic": 2000,
     "lsa": 500,
+    "policy": 2000,
 }
 RANK_LIMIT_NOTE = "Long text: summarized from its first {limit:,} of {total:,} sentences."
-METHODS: tuple[str, ...] = ("default", "lead", *SUMY_METHODS)
+METHODS: tuple[str, ...] = ("default", "lead", "policy", *SUMY_METHODS)
 
 # Edmundson's cue method rewards bonus words and punishes stigma words. Bonus words default to
 # the policy taxonomy (callers pass their own taxonomy phrases); stigma words are boilerplate.
@@ -136,8 +139,14 @@ def _summarizer(name: str) -> object:
 
 
 def _bonus_words(phrases: Iterable[str]) -> list[str]:
+    return list(_bonus_words_of(tuple(phrases)))
+
+
+@lru_cache(maxsize=16)
+def _bonus_words_of(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    """Tokenized once per phrase list: a taxonomy has hundreds of phrases."""
     words = {w.lower() for p in phrases for w in tokenizer().to_words(p)}
-    return sorted(words - stop_words())
+    return tuple(sorted(words - stop_words()))
 
 
 def _edmundson(bonus_words: Iterable[str]) -> EdmundsonSummarizer:
@@ -147,6 +156,21 @@ def _edmundson(bonus_words: Iterable[str]) -> EdmundsonSummarizer:
     summarizer.stigma_words = STIGMA_WORDS
     summarizer.null_words = stop_words()
     return summarizer
+
+
+def policy_summarizer(
+    bonus_words: Iterable[str] = (), tags: Sequence[TopicTag] = (), weights: Weights | None = None
+) -> PolicySummarizer:
+    """The default summarizer with our NLP objects, the article's tags and Edmundson's lists."""
+    return PolicySummarizer(
+        stemmer(),
+        stop_words=stop_words(),
+        bonus_words=_bonus_words(bonus_words) or _bonus_words(DEFAULT_BONUS_WORDS),
+        stigma_words=STIGMA_WORDS,
+        tags=tags,
+        weights=weights,
+        textrank=_summarizer("textrank"),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,10 +241,16 @@ def _resolve(method: str) -> str:
 
 
 def _select(
-    name: str, document: ObjectDocumentModel, count: int, bonus_words: Iterable[str]
+    name: str,
+    document: ObjectDocumentModel,
+    count: int,
+    bonus_words: Iterable[str],
+    tags: Sequence[TopicTag],
 ) -> list[str]:
     if name == "lead":
         return [str(s) for s in document.sentences[:count]]
+    if name == "policy":
+        return [str(s) for s in policy_summarizer(bonus_words, tags)(document, count)]
     summarizer = _edmundson(bonus_words) if name == "edmundson" else _summarizer(name)
     return [str(s) for s in summarizer(document, count)]
 
@@ -232,11 +262,13 @@ def summarize(
     *,
     title: str = "",
     bonus_words: Iterable[str] = (),
+    tags: Sequence[TopicTag] = (),
 ) -> SummaryResult:
     """Summarize ``text`` in ``sentences`` sentences (default: by length), in article order.
 
     ``method`` is a name from ``METHODS``; the result names the concrete method used.
     ``bonus_words`` (e.g. taxonomy phrases) steer Edmundson; ``title`` feeds its title method.
+    ``tags`` (the article's topic tags, from the tagger) let ``policy`` cover the topics shown.
     Text of fewer than three sentences comes back whole, with a note saying so. Sumy's methods
     rank only the first ``RANK_LIMITS[method]`` sentences of a longer text, with a note saying so.
     """
@@ -248,7 +280,7 @@ def summarize(
     count = default_length(words) if sentences is None else int(sentences)
     count = max(MIN_SENTENCES, min(MAX_SENTENCES, count))
 
-    document = build_document(cleaned, title, title_as_heading=name == "edmundson")
+    document = build_document(cleaned, title, title_as_heading=name in ("edmundson", "policy"))
     total = len(document.sentences)
     if total < 3:
         whole = split_sentences(cleaned) or [" ".join(text.split())]
@@ -258,4 +290,4 @@ def summarize(
     if total > limit:
         document = first_sentences(document, limit)
         notes.append(RANK_LIMIT_NOTE.format(limit=limit, total=total))
-    return SummaryResult(_select(name, document, count, bonus_words), name, words, notes)
+    return SummaryResult(_select(name, document, count, bonus_words, tags), name, words, notes)

@@ -94,6 +94,7 @@ def test_methods_registry() -> None:
     assert set(METHODS) == {
         "default",
         "lead",
+        "policy",
         "lexrank",
         "textrank",
         "lsa",
