@@ -55,7 +55,7 @@ HUMAN = "summaries_human.jsonl"
 FOLDS = 5
 STEP, MIN_STEP, ROUNDS = 0.2, 0.05, 6
 COVERAGE_PENALTY = 1.0  # objective points per coverage point short of the floor
-SHRINK = 0.1  # objective points per unit of weight away from the pure position prior
+SHRINK = 0.5  # objective points per unit of weight away from the pure position prior
 COVERAGE_MARGIN = 15.0  # points above Lead-3 (issue 10)
 OBJECTIVE = ("rouge2", "rougeLsum")
 

@@ -249,15 +249,31 @@ def test_tag_evidence_matched_case_and_space_insensitively() -> None:
     assert hits == [frozenset({"fentanyl"}), frozenset(), frozenset({"tariffs"})]
 
 
+SANCTIONS = TopicTag("sanctions", "Sanctions", 0.8, ["sanctions"])
+TAGGED = (
+    "The European Union agreed on Tuesday to a new package of measures against Russia.\n\n"
+    "Ministers met in Brussels for six hours before the agreement was announced.\n\n"
+    "The meeting was chaired by the foreign minister of Poland.\n\n"
+    "The package adds sanctions on twelve banks and three shipping companies.\n\n"
+    "Officials said the measures would take effect next month.\n\n"
+    "The next meeting is planned for the spring."
+)
+
+
+def _first_count_with(word: str, tags: list[TopicTag]) -> int:
+    return next(
+        n
+        for n in range(1, 7)
+        if any(word in s for s in summarize(TAGGED, n, "policy", tags=tags).sentences)
+    )
+
+
 def test_shipped_weights_use_the_tags() -> None:
-    """The shipped summary covers the fentanyl tag only because it is given the tags."""
+    """Given the article's tags, the shipped weights reach the tag's evidence sooner."""
     weights = shipped_weights()
     assert set(weights.weights) == set(FEATURES)
     assert weights.topic_bonus > 0 or weights.weights["topics"] > 0
-    without = summarize(ARTICLE, 3, "policy").sentences
-    with_tags = summarize(ARTICLE, 3, "policy", tags=[TARIFFS, FENTANYL]).sentences
-    assert not any("fentanyl" in s for s in without)
-    assert any("fentanyl" in s for s in with_tags)
+    assert _first_count_with("sanctions", [SANCTIONS]) < _first_count_with("sanctions", [])
 
 
 def test_weights_are_injectable() -> None:
