@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         report["parts"][name] = data
         print(markdown, flush=True)
 
+    report["figures"] = [f for part in report["parts"].values() for f in part.get("figures", [])]
     text = "\n".join(sections)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "quality.md").write_text(text, encoding="utf-8")

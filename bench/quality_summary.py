@@ -315,7 +315,37 @@ def run(eval_dir: Path) -> tuple[str, dict]:
         for w in fold_weights
     ]
     data["seconds"] = round(time.perf_counter() - started, 1)
+    data["figures"] = _figures(data)
     return _markdown(data), data
+
+
+def _figures(data: dict) -> list[dict]:
+    """Headline figures with the issue's targets, for bench/run.py's table."""
+    figures = []
+    for length, per in data["paired_vs_lead3_clean"].items():
+        for key in ("rouge2", "rougeLsum"):
+            cell = per[key]
+            figures.append(
+                {
+                    "name": f"default - cleaned Lead-3, {LABELS[key]} @{length} (held-out)",
+                    "value": round(cell["diff"], 2),
+                    "unit": f"± {cell['se']:.2f}",
+                    "target": ">= -1 s.e.",
+                    "pass": cell["diff"] >= -cell["se"],
+                }
+            )
+    cell = data["coverage_human"]["default"]
+    gain = cell["default"]["pooled"] - cell["lead"]["pooled"]
+    figures.append(
+        {
+            "name": "topic coverage gain over Lead, default length (held-out)",
+            "value": round(gain, 1),
+            "unit": "points",
+            "target": ">= 15",
+            "pass": gain >= 15,
+        }
+    )
+    return figures
 
 
 def _markdown(data: dict) -> str:
