@@ -27,8 +27,8 @@ def test_scripts_are_those_with_a_main_guard_minus_helpers_and_parts(tmp_path: P
 
 def test_the_repository_benches_are_all_picked_up() -> None:
     names = {p.name for p in run.scripts()}
-    assert {"summarize_speed.py", "rouge_eval.py"} <= names
-    assert "run.py" not in names
+    assert {"summarize_speed.py", "quality.py"} <= names
+    assert not {"run.py", "quality_summary.py", "rouge.py", "fit_summary_weights.py"} & names
 
 
 def test_run_script_collects_bench_json(tmp_path: Path) -> None:
