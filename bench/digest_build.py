@@ -1,7 +1,8 @@
 """Benchmark: build one channel-week digest from 2,000 and 10,000 synthetic shared articles.
 
 Prints, per size: clustering time, whole build time (filter + cluster + assemble), rendering
-time, and tracemalloc peak memory, each next to baselines measured in the same run on the same
+time (the compact digest: at most six messages), "what changed" (clustering the previous week's
+items with this week's to find stories still developing), and tracemalloc peak memory, each next to baselines measured in the same run on the same
 items, so the numbers travel between machines as ratios:
 
 * ``sort``: a plain sort of the items by (shares, reactions, recency), the least any digest does;
@@ -13,13 +14,19 @@ outlets per story, each paraphrasing the event in its own words. Clustering pair
 recall against that ground truth is printed too (a sanity check, not the quality measure: that is
 tests/test_cluster.py on real articles).
 
-Run: ``.venv/bin/python bench/digest_build.py [SIZE ...]`` (default 2000 10000).
+The trend chart (8 periods, matplotlib Agg) is timed once: its cost does not grow with the week.
+
+Run: ``.venv/bin/python bench/digest_build.py [SIZE ...]`` (default 2000 10000). With
+``BENCH_JSON=path`` the figures are also written there as one JSON object.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import itertools
+import json
+import os
 import random
 import statistics
 import sys
@@ -30,10 +37,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from digests.changes import PeriodRecord, developing_keys  # noqa: E402
+from digests.chart import render_chart  # noqa: E402
 from digests.cluster import cluster_items, tokens  # noqa: E402
 from digests.digest import build_digest  # noqa: E402
 from digests.models import SharedItem, TopicTag  # noqa: E402
-from digests.render import render_blocks  # noqa: E402
+from digests.render import MAX_MESSAGES, check_blocks, render_blocks  # noqa: E402
 from digests.topics import Taxonomy  # noqa: E402
 
 TOPICS = Taxonomy.load().ids()
@@ -145,7 +154,7 @@ def pairwise(groups: list[list[int]], truth: list[int]) -> tuple[float, float]:
     return both / max(pred, 1), both / max(gold, 1)
 
 
-def run(n: int) -> None:
+def run(n: int) -> dict:
     items, truth = synthetic(n)
     end = START + WEEK
     repeat = 5 if n <= 2_000 else 3
@@ -166,10 +175,16 @@ def run(n: int) -> None:
     t_sort, t_tok = timed(sort, repeat * 4), timed(tokenize, repeat)
     t_cluster, t_build = timed(cluster, repeat), timed(build, repeat)
     t_render = timed(lambda: render_blocks(digest), repeat)
+    previous = [
+        dataclasses.replace(it, key="p" + it.key, shared_at=it.shared_at - WEEK)
+        for it in synthetic(n, seed=7)[0]
+    ]
+    t_changes = timed(lambda: developing_keys(previous, items), max(1, repeat // 2))
     m_sort, m_tok, m_build = peak(sort), peak(tokenize), peak(build)
     m_items = peak(lambda: synthetic(n))
     precision, recall = pairwise(cluster(), truth)
     parts = render_blocks(digest)
+    assert len(parts) <= MAX_MESSAGES and all(check_blocks(p.blocks) == [] for p in parts)
 
     print(f"\n== {n:,} articles, one channel-week: {digest.total_stories:,} stories, "
           f"{len(digest.sections)} sections, {len(parts)} message parts")  # fmt: skip
@@ -178,18 +193,47 @@ def run(n: int) -> None:
     for name, t in (("cluster_items", t_cluster), ("build_digest", t_build)):
         print(f"  {name:<20}  {t * 1e3:9.2f} ms   = {t / t_sort:7.0f}x sort, "
               f"{t / t_tok:5.1f}x tokenize")  # fmt: skip
-    print(f"  render_blocks         {t_render * 1e3:9.2f} ms")
+    print(f"  render_blocks         {t_render * 1e3:9.2f} ms   ({len(parts)} messages)")
+    print(f"  what changed          {t_changes * 1e3:9.2f} ms   = {t_changes / t_cluster:5.1f}x "
+          f"cluster_items (previous week of {n:,} items + this one)")  # fmt: skip
     print(f"  build_digest peak     {m_build / 1e6:9.2f} MB   = {m_build / max(m_sort, 1):7.0f}x "
           f"sort, {m_build / m_tok:5.1f}x tokenize; the items themselves: "
           f"{m_items / 1e6:.2f} MB")  # fmt: skip
     print(f"  synthetic clustering  pairwise P {precision:.3f}  R {recall:.3f}")
+    return {
+        "stories": digest.total_stories, "messages": len(parts), "sort_ms": t_sort * 1e3,
+        "cluster_ms": t_cluster * 1e3, "build_ms": t_build * 1e3, "render_ms": t_render * 1e3,
+        "changes_ms": t_changes * 1e3, "build_peak_mb": m_build / 1e6,
+        "cluster_precision": precision, "cluster_recall": recall,
+    }  # fmt: skip
+
+
+def chart_time() -> float:
+    """Median time to draw an 8-period chart of 11 topics (any week size)."""
+    rng = random.Random(1)
+    periods = [
+        PeriodRecord(
+            START + i * WEEK,
+            START + (i + 1) * WEEK,
+            {t: rng.randrange(0, 300) for t in TOPICS},
+            LABELS,
+        )  # fmt: skip
+        for i in range(8)
+    ]
+    render_chart(periods, "UTC")  # the first draw loads fonts
+    return timed(lambda: render_chart(periods, "UTC"), 3)
 
 
 def main(argv: list[str]) -> None:
     sizes = [int(a) for a in argv] or [2_000, 10_000]
     print(f"python {sys.version.split()[0]}; times are medians; memory is tracemalloc peak")
-    for n in sizes:
-        run(n)
+    figures = {str(n): run(n) for n in sizes}
+    t_chart = chart_time()
+    print(f"\ntrend chart, 8 periods x 11 topics: {t_chart * 1e3:.0f} ms (PNG, Agg)")
+    figures["chart_ms"] = t_chart * 1e3
+    if os.environ.get("BENCH_JSON"):
+        with open(os.environ["BENCH_JSON"], "w", encoding="utf-8") as fh:
+            json.dump(figures, fh, indent=2)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from bot.slack.deps import Deps
 from bot.slack.workspaces import Workspaces
 from bot.storage.embedded import EmbeddedServer
 from bot.storage.store import Stores, connect
+from digests.chart import render_chart
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class Hooks:
     owner_id: str | None = None
     post_interval: float = 1.0
     lease_ms: int = 60_000
+    draw_chart: Callable[..., bytes | None] = render_chart
     fetcher: Fetcher | None = None
     workspaces: Workspaces | None = None
 
@@ -133,9 +135,10 @@ def compose(
     shares = ShareFlow(settings, stores, summarizer, workspaces, clock=hooks.clock, home=home)
     message_shares = MessageShares(stores, shares, workspaces, settings.summary_reaction)
     feedback = TagFeedback(stores, workspaces, taxonomies)
-    builder = DigestBuilder(stores, taxonomies)
+    builder = DigestBuilder(stores, taxonomies, top_stories=settings.digest_top_stories)
     poster = DigestPoster(stores, workspaces, owner_id=hooks.owner_id, sleep=hooks.sleep,
-                          post_interval=hooks.post_interval, lease_ms=hooks.lease_ms)  # fmt: skip
+                          post_interval=hooks.post_interval, lease_ms=hooks.lease_ms,
+                          draw_chart=hooks.draw_chart)  # fmt: skip
     sweeper = Sweeper(stores, builder, poster, retention_days=settings.retention_days,
                       clock=hooks.clock)  # fmt: skip
     commands = Commands(settings, stores, summarizer, taxonomies, shares, builder, poster,

@@ -64,6 +64,7 @@ class Settings:
     summary_cache_days: int = 30
     summary_reaction: str = "memo"  # this reaction on a message summarizes it in its thread
     page_cache_hours: int = 24
+    digest_top_stories: int = 5  # stories shown in full per topic; the rest as headlines
     placeholders: tuple[str, ...] = ()  # variables still set to .env.example's placeholders
 
     @property
@@ -119,6 +120,7 @@ class Settings:
             digest_admins=_list("DIGEST_ADMINS"),
             log_level=(os.environ.get("LOG_LEVEL", "").strip() or "INFO").upper(),
             workers=_int("WORKERS", 4),
+            digest_top_stories=max(1, min(_int("DIGEST_TOP_STORIES", 5), 20)),
             placeholders=tuple(ignored),
             queue_max_depth=_int("QUEUE_MAX_DEPTH", 5000),
             queue_heartbeat_seconds=_int("QUEUE_HEARTBEAT_SECONDS", 60),

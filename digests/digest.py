@@ -58,6 +58,7 @@ class Story:
     reactions: int
     latest_shared_at: float
     keys: list[str] = field(default_factory=list)  # item keys merged into this story
+    developing: bool = False  # also reported in the previous period (``digests.changes``)
 
     @property
     def primary_topic(self) -> str:
@@ -83,6 +84,10 @@ class Digest:
     sections: list[Section]
     counts: dict[str, int]
     total_stories: int
+    # Against the previous period (``digests.changes``): topic -> story delta, None = new topic.
+    # Empty when there is no previous period to compare with.
+    changes: dict[str, int | None] = field(default_factory=dict)
+    previous_total: int | None = None
 
     @property
     def empty(self) -> bool:

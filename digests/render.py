@@ -1,11 +1,14 @@
 """Rendering a :class:`~digests.digest.Digest` to Slack Block Kit parts, Markdown and JSON.
 
-A digest is posted as a parent message (header, period, counts per topic) plus one part per topic
-section (the bot posts those as thread replies). A section too big for one message is split into
-several parts, always between stories, never inside one. Every part keeps to Block Kit's hard
-limits (50 blocks, section text 3000 chars, header 150) and to softer budgets of our own
-(``PART_MAX_STORIES``, ``PART_MAX_CHARS``) because whole messages fail well below the sum of the
-per-block limits. :func:`check_blocks` reports violations so tests anywhere can assert on them.
+A digest fits on a screen: at most ``MAX_MESSAGES`` messages however big the period. The parent
+has the headline numbers (stories, shares, per-topic counts with the change since the previous
+period); the bot posts the rest as thread replies: one part per busiest topic (its ``top``
+stories in full, the rest as one headlines-only line "+23 more: …"), then one "Also this week"
+part with every other topic as a line of headlines. The Markdown and JSON exports keep every
+story. Every part keeps to Block Kit's hard limits (50 blocks, section text 3000 chars, header
+150) and to a softer budget of our own (``PART_MAX_CHARS``) because whole messages fail well below
+the sum of the per-block limits. :func:`check_blocks` reports violations so tests anywhere can
+assert on them.
 
 User-provided text (titles, gists, outlet names, labels) is escaped for mrkdwn (``&``, ``<``,
 ``>``), so a title such as "<!channel> Tariffs & you" can neither ping anyone nor break a link.
@@ -21,6 +24,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from digests.changes import change_text
 from digests.digest import Digest, Link, Section, Story
 from digests.schedule import MONTH_NAMES, format_local
 from digests.topics.shown import shown_tags
@@ -33,8 +37,11 @@ MAX_FIELDS = 10
 MAX_FIELD_TEXT = 2000
 MAX_BLOCK_ID = 255
 # Our own budgets per message, well inside Slack's.
-PART_MAX_STORIES = 15
 PART_MAX_CHARS = 12_000
+MAX_MESSAGES = 6  # a digest is at most this many messages, however big the period
+TOP_STORIES = 5  # stories shown in full per topic; the rest are headlines
+HEADLINE_MAX_CHARS = 90
+ALSO_LINE_MAX_CHARS = 600
 TITLE_MAX_CHARS = 250
 GIST_MAX_CHARS = 600
 URL_MAX_CHARS = 1_000
@@ -182,6 +189,8 @@ def _story_meta(story: Story) -> str:
     bits.append(_plural(story.shares, "share"))
     if story.reactions:
         bits.append(_plural(story.reactions, "reaction"))
+    if story.developing:
+        bits.append(":arrows_counterclockwise: still developing")
     permalink = _safe_url(story.permalink)
     if permalink:
         bits.append(f"<{permalink}|thread>")
@@ -215,11 +224,34 @@ def _header(text: str) -> dict[str, Any]:
 # Parts
 
 
-def _parent_part(digest: Digest) -> Part:
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _change(digest: Digest, topic: str) -> str:
+    """ " ▲ 12" after a topic's count, when there is a previous period to compare with."""
+    return f" {change_text(digest.changes[topic])}" if topic in digest.changes else ""
+
+
+def _counts_with_changes(digest: Digest, limit: int) -> str:
+    items = [f"{s.label} {len(s.stories)}{_change(digest, s.topic)}" for s in digest.sections]
+    text = " · ".join(items)
+    shown = len(items)
+    while len(text) > limit and shown > 1:
+        shown -= 1
+        text = " · ".join(items[:shown]) + f" · +{len(items) - shown} more"
+    return escape(text)
+
+
+def _parent_part(digest: Digest, full_topics: int, also: bool, chart_note: str | None) -> Part:
     labels = _labels(digest)
     period = format_period(digest.period_start, digest.period_end, digest.tz)
     summary = f"*{_stories(digest.total_stories)}* · {_plural(digest.total_shares, 'share')}"
-    counts = _counts_line(digest, labels, MAX_SECTION_TEXT - 400, mrkdwn=True)
+    if digest.previous_total is not None:
+        summary += (
+            f" · {change_text(digest.total_stories - digest.previous_total)} on the last digest"
+        )
+    counts = _counts_with_changes(digest, MAX_SECTION_TEXT - 400)
     short = _short_period(digest.period_start, digest.period_end, digest.tz)
     blocks = [
         _header(f"Policy digest · {short}"),
@@ -227,8 +259,15 @@ def _parent_part(digest: Digest) -> Part:
     ]
     if counts:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": counts}})
-        hint = "One reply per topic in this thread, busiest first."
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": hint}]})
+        hint = (
+            "In the thread: the top stories of the busiest topic"
+            if full_topics == 1
+            else f"In the thread: the top stories of the {full_topics} busiest topics"
+        )
+        hint += ", then every other topic under _Also this week_." if also else "."
+        blocks.append(_context(hint))
+    if chart_note:
+        blocks.append(_context(escape(chart_note)))
     plain_counts = _counts_line(digest, labels, FALLBACK_MAX_CHARS, mrkdwn=False)
     text = _clip(
         f"Policy digest {short}: {_stories(digest.total_stories)}"
@@ -238,52 +277,102 @@ def _parent_part(digest: Digest) -> Part:
     return Part(text=escape(text), blocks=blocks)
 
 
-def _section_parts(section: Section) -> list[Part]:
-    """Split a section between stories so each part keeps to every budget."""
-    chunks: list[list[list[dict[str, Any]]]] = [[]]
-    size = MAX_HEADER_TEXT  # room for the part's header
-    for story in section.stories:
-        blocks = story_blocks(story)
-        chars = sum(len(b.get("text", {}).get("text", "")) for b in blocks) + sum(
-            len(e.get("text", "")) for b in blocks for e in b.get("elements", [])
-        )
-        current = chunks[-1]
-        too_many_blocks = 1 + 2 * (len(current) + 1) > MAX_BLOCKS
-        if current and (
-            len(current) >= PART_MAX_STORIES or size + chars > PART_MAX_CHARS or too_many_blocks
-        ):
-            chunks.append([])
-            size = MAX_HEADER_TEXT
-        chunks[-1].append(blocks)
-        size += chars
+def _headline(story: Story, *, links: bool) -> str:
+    title = _clip(story.title, HEADLINE_MAX_CHARS)
+    text = link(story.url, title) if links else escape(title)
+    return text + (" _(still developing)_" if story.developing else "")
+
+
+def headlines_line(stories: Sequence[Story], limit: int, *, prefix: str = "") -> str:
+    """``prefix`` then the stories' headlines, linked while they fit in ``limit`` characters;
+    what does not fit is counted ("… and 40 more in the export")."""
+    out = prefix
+    for n, story in enumerate(stories):
+        sep = "" if n == 0 else " · "
+        left = len(stories) - n
+        tail = f" … and {left} more (all in the Markdown/JSON export)"
+        for links in (True, False):
+            piece = sep + _headline(story, links=links)
+            if len(out) + len(piece) + len(tail) <= limit:
+                out += piece
+                break
+        else:
+            return out + tail.lstrip() if n == 0 else out + tail
+    return out
+
+
+def _section_part(section: Section, digest: Digest, top: int) -> Part:
+    """One topic: its top stories in full, then the rest as one headlines-only line."""
     total = len(section.stories)
-    parts: list[Part] = []
-    first = 1
-    for n, chunk in enumerate(chunks, 1):
-        last = first + len(chunk) - 1
-        title = f"{section.label} ({total})"
-        if len(chunks) > 1:
-            title = f"{section.label} ({first}–{last} of {total})"
-        blocks = [_header(title)] + [b for story in chunk for b in story]
-        text = _clip(
-            f"{section.label}: {_stories(total)}"
-            + (f", part {n} of {len(chunks)}" if len(chunks) > 1 else ""),
-            FALLBACK_MAX_CHARS,
+    blocks = [_header(f"{section.label} · {_stories(total)}{_change(digest, section.topic)}")]
+    size = MAX_HEADER_TEXT
+    shown = 0
+    for story in section.stories[:top]:
+        story_b = story_blocks(story)
+        chars = sum(_text_len(b.get("text")) for b in story_b) + sum(
+            _text_len(e) for b in story_b for e in b.get("elements", [])
         )
-        parts.append(Part(text=escape(text), blocks=blocks))
-        first = last + 1
-    return parts
+        if shown and size + chars > PART_MAX_CHARS - MAX_SECTION_TEXT:
+            break  # keep room for the headlines line
+        blocks.extend(story_b)
+        size += chars
+        shown += 1
+    rest = section.stories[shown:]
+    if rest:
+        line = headlines_line(rest, MAX_SECTION_TEXT, prefix=f"*+{len(rest)} more:* ")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line}})
+    text = _clip(f"{section.label}: {_stories(total)}", FALLBACK_MAX_CHARS)
+    return Part(text=escape(text), blocks=blocks)
 
 
-def render_blocks(digest: Digest) -> list[Part]:
-    """Parent part first, then the parts of each section, busiest section first.
+def _also_part(sections: Sequence[Section], digest: Digest) -> Part:
+    """Every topic beyond the busiest: its count, change and first headlines, one block each."""
+    blocks = [_header("Also this week")]
+    room = MAX_BLOCKS - 2  # the header, and a last line counting topics that did not fit
+    size = MAX_HEADER_TEXT
+    for n, section in enumerate(sections):
+        total = len(section.stories)
+        prefix = f"*{escape(section.label)}* · {_stories(total)}{_change(digest, section.topic)}: "
+        line = headlines_line(section.stories, ALSO_LINE_MAX_CHARS, prefix=prefix)
+        if len(blocks) > room or size + len(line) > PART_MAX_CHARS:
+            left = sections[n:]
+            names = ", ".join(f"{s.label} ({len(s.stories)})" for s in left)
+            blocks.append(_context(escape(_clip(f"And {names}.", MAX_SECTION_TEXT))))
+            break
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line}})
+        size += len(line)
+    count = sum(len(s.stories) for s in sections)
+    text = _clip(
+        f"Also this week: {_plural(len(sections), 'topic')}, {_stories(count)}", FALLBACK_MAX_CHARS
+    )
+    return Part(text=escape(text), blocks=blocks)
 
-    An empty digest yields only the parent (use :func:`render_empty` for the 'nothing shared'
-    note the channel may have asked for)."""
-    parts = [_parent_part(digest)]
-    for section in digest.sections:
-        if section.stories:
-            parts.extend(_section_parts(section))
+
+def render_blocks(
+    digest: Digest,
+    *,
+    top: int = TOP_STORIES,
+    max_messages: int = MAX_MESSAGES,
+    chart_note: str | None = None,
+) -> list[Part]:
+    """The parent, then one part per busiest topic, then "Also this week": ``max_messages`` parts
+    at most, however big the period (reserve one for a chart by passing one less).
+
+    Each topic part shows its ``top`` stories in full and the rest as headlines; topics that get
+    no part of their own share the last one. ``chart_note`` goes under the parent's counts (for
+    instance why there is no chart). An empty digest yields only the parent (see
+    :func:`render_empty` for the 'nothing shared' note).
+    """
+    sections = [s for s in digest.sections if s.stories]
+    room = max(max_messages - 1, 1)  # parts after the parent
+    if len(sections) <= room:
+        full, rest = sections, []
+    else:
+        full, rest = sections[: max(room - 1, 0)], sections[max(room - 1, 0) :]
+    parts = [_parent_part(digest, len(full), bool(rest), chart_note)]
+    parts += [_section_part(section, digest, max(top, 1)) for section in full]
+    if rest:
+        parts.append(_also_part(rest, digest))
     return parts
 
 
@@ -323,18 +412,27 @@ def _md_link(url: str | None, label: str) -> str:
     return f"[{label}]({safe.replace(')', '%29')})" if safe else label
 
 
-def render_markdown(digest: Digest) -> str:
-    """The digest as Markdown (the CLI's default output); same order and content as Slack."""
+def render_markdown(digest: Digest, chart: tuple[str, str] | None = None) -> str:
+    """The digest as Markdown (the CLI's default output): every story, in Slack's order.
+
+    ``chart`` is ``(relative path, alt text)`` of a trend chart written beside the file."""
     period = format_period(digest.period_start, digest.period_end, digest.tz)
     lines = [f"# Policy digest: {period}", ""]
     if digest.empty:
         lines.append("_Nothing was shared in this period._")
         return "\n".join(lines) + "\n"
-    counts = _counts_line(digest, _labels(digest), 10_000, mrkdwn=False)
+    counts = " · ".join(
+        f"{s.label} {len(s.stories)}{_change(digest, s.topic)}" for s in digest.sections
+    )
     total = _stories(digest.total_stories)
     lines += [f"{total}, {_plural(digest.total_shares, 'share')}: {counts}", ""]
+    if chart:
+        lines += [f"![{_md_escape(chart[1])}]({chart[0]})", ""]
     for section in digest.sections:
-        lines += [f"## {section.label} ({len(section.stories)})", ""]
+        lines += [
+            f"## {section.label} ({len(section.stories)}{_change(digest, section.topic)})",
+            "",
+        ]
         for n, story in enumerate(section.stories, 1):
             head = f"{n}. **{_md_link(story.url, _clip(story.title, TITLE_MAX_CHARS))}**"
             if story.sources:
@@ -352,6 +450,8 @@ def render_markdown(digest: Digest) -> str:
             meta.append(_plural(story.shares, "share"))
             if story.reactions:
                 meta.append(_plural(story.reactions, "reaction"))
+            if story.developing:
+                meta.append("still developing")
             if story.permalink:
                 meta.append(_md_link(story.permalink, "thread"))
             lines.append("   " + " · ".join(meta))
@@ -372,6 +472,9 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
         "total_stories": digest.total_stories,
         "total_shares": digest.total_shares,
         "counts": dict(digest.counts),
+        # Stories per topic against the previous period (None: a new topic); {} with none.
+        "changes": dict(digest.changes),
+        "previous_total": digest.previous_total,
         "sections": [
             {
                 "topic": section.topic,
@@ -393,6 +496,7 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
                         "reactions": story.reactions,
                         "latest_shared_at": _iso(story.latest_shared_at, digest.tz),
                         "keys": list(story.keys),
+                        "developing": story.developing,
                     }
                     for story in section.stories
                 ],

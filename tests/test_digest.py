@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 import pytest
 
 from digests.digest import Digest, build_digest, make_gist
 from digests.models import SharedItem, TopicTag
 from digests.render import (
-    MAX_BLOCKS,
+    MAX_MESSAGES,
     PART_MAX_CHARS,
+    TOP_STORIES,
     check_blocks,
     digest_to_json,
     escape,
+    headlines_line,
     part_chars,
     render_blocks,
     render_empty,
@@ -240,7 +243,11 @@ def test_blocks_parent_then_one_part_per_section() -> None:
         assert f"{section.label} {len(section.stories)}" in body
     assert "(Europe/Brussels)" in body
     for part, section in zip(parts[1:], digest.sections, strict=True):
-        assert part.blocks[0]["text"]["text"] == f"{section.label} ({len(section.stories)})"
+        n = len(section.stories)
+        assert (
+            part.blocks[0]["text"]["text"]
+            == f"{section.label} · {n} stor{'y' if n == 1 else 'ies'}"
+        )
         assert check_blocks(part.blocks) == []
     ec = json.dumps(parts[1 + [s.topic for s in digest.sections].index("export_controls")].blocks)
     assert "also: <https://ft/ft-entity|FT>" in ec
@@ -291,47 +298,75 @@ def _many(n: int, seed: int = 1, topics: int = 3, huge: bool = False) -> list[Sh
     return items
 
 
+def _titles_in(part) -> list[str]:
+    """'Story 012' for every story a part names, in full or as a headline."""
+    return re.findall(r"Story \d{3}", json.dumps(part.blocks))
+
+
 @pytest.mark.parametrize("huge", [False, True])
-def test_300_items_split_under_limits_never_mid_item(huge: bool) -> None:
-    digest = build(_many(300, huge=huge), threshold=0.99)
+def test_300_items_fit_in_six_messages_top_stories_in_full(huge: bool) -> None:
+    digest = build(_many(300, topics=5, huge=huge), threshold=0.99)
     assert digest.total_stories == 300
-    parts = render_blocks(digest)
-    seen: list[str] = []
+    assert len(render_blocks(digest)) == 1 + 5  # five topics: each has room for its own part
+    parts = render_blocks(digest, max_messages=MAX_MESSAGES - 1)  # one kept for the chart
     for part in parts:
         assert check_blocks(part.blocks) == [], check_blocks(part.blocks)
-        assert len(part.blocks) <= MAX_BLOCKS
         assert part_chars(part) <= PART_MAX_CHARS
         assert 0 < len(part.text) <= 300
-        body = part.blocks[1:] if part is not parts[0] else []
-        # Each story is a section followed by its own context line, inside one part.
-        assert len(body) % 2 == 0
-        for story_block, meta in zip(body[::2], body[1::2], strict=True):
-            assert story_block["type"] == "section" and meta["type"] == "context"
-            title = story_block["text"]["text"].split("|", 1)[1].split(">", 1)[0]
-            seen.append(title[: len("Story 000")])
-            assert "shared by" in meta["elements"][0]["text"]
-    assert sorted(seen) == sorted(f"Story {i:03d}" for i in range(300))
-    assert len(parts) > 1 + 3  # sections were split into several parts
+    # Parent, then the three busiest topics each with their top five in full, then the other
+    # two under "Also this week".
+    assert len(parts) == 5
+    assert parts[-1].blocks[0]["text"]["text"] == "Also this week"
+    also = json.dumps(parts[-1].blocks, ensure_ascii=False)
+    assert all(f"*{s.label}* · {len(s.stories)} stories" in also for s in digest.sections[3:])
+    for part, section in zip(parts[1:4], digest.sections[:3], strict=True):
+        full = [b for b in part.blocks if b["type"] == "context"]
+        assert len(full) == min(TOP_STORIES, len(section.stories))
+        first = {st.title[:9] for st in section.stories[:TOP_STORIES]}
+        assert first <= set(_titles_in(part))
+        more = part.blocks[-1]["text"]["text"]
+        assert more.startswith(f"*+{len(section.stories) - TOP_STORIES} more:* ")
+    # Nothing is lost from the export.
+    md = render_markdown(digest)
+    assert all(f"Story {i:03d}" in md for i in range(300))
 
 
-def test_split_parts_are_labelled_in_order() -> None:
+def test_top_is_configurable_and_the_rest_are_headlines() -> None:
     digest = build(_many(40, topics=1), threshold=0.99)
-    parts = render_blocks(digest)[1:]
-    headers = [p.blocks[0]["text"]["text"] for p in parts]
-    assert headers == ["Trade (1–15 of 40)", "Trade (16–30 of 40)", "Trade (31–40 of 40)"]
-    assert [p.text for p in parts][0] == "Trade: 40 stories, part 1 of 3"
+    parent, trade = render_blocks(digest, top=3)
+    assert trade.blocks[0]["text"]["text"] == "Trade · 40 stories"
+    assert [b["type"] for b in trade.blocks[1:7]] == ["section", "context"] * 3
+    more = trade.blocks[7]["text"]["text"]
+    assert more.startswith("*+37 more:* ") and len(trade.blocks) == 8
+    # Headlines are linked, in rank order.
+    ranked = [st.title for st in digest.sections[0].stories[3:]]
+    found = re.findall(r"\|(Story \d{3})", more)
+    assert found == [t[:9] for t in ranked][: len(found)] and len(found) >= 10
 
 
-def test_many_topics_keep_the_parent_under_limits() -> None:
+def test_headlines_that_do_not_fit_are_counted() -> None:
+    stories = build(_many(200, topics=1, huge=True), threshold=0.99).sections[0].stories
+    line = headlines_line(stories, 3000, prefix="*+200 more:* ")
+    assert len(line) <= 3000
+    shown = len(re.findall(r"Story \d{3}", line))
+    assert 0 < shown < 200 and line.endswith(
+        f"and {200 - shown} more (all in the Markdown/JSON export)"
+    )
+
+
+def test_many_topics_keep_every_part_under_limits() -> None:
     labels = {f"t{i}": f"Custom topic number {i}" for i in range(400)}
     items = [
         share(f"k{i}", f"Item {i} w{i}a w{i}b", [f"w{i}c."], [tag(f"t{i}", 1.0)])
         for i in range(400)
     ]
     digest = build_digest(items, period_start=START, period_end=END, tz="UTC", labels=labels)
-    parent = render_blocks(digest)[0]
-    assert check_blocks(parent.blocks) == []
-    assert "more" in json.dumps(parent.blocks)
+    parts = render_blocks(digest)
+    assert len(parts) == MAX_MESSAGES
+    assert all(check_blocks(p.blocks) == [] for p in parts)
+    assert "more" in json.dumps(parts[0].blocks)
+    also = parts[-1].blocks
+    assert also[-1]["type"] == "context" and also[-1]["elements"][0]["text"].startswith("And ")
 
 
 def test_check_blocks_reports_violations() -> None:

@@ -254,6 +254,8 @@ def test_digest_now_racing_a_slot_never_posts_an_item_twice(h):
         t.start()
     for t in threads:
         t.join()
+    if any("being posted" in r for r in responses):  # the slot won the lock: ask again, as told
+        run_now()
     other.sweep(now=now + 30)
     seen = Counter()
     for post in digest_posts(h):
@@ -285,16 +287,16 @@ def test_empty_period_posts_a_note_or_nothing_as_chosen(h):
     assert len(digest_posts(h)) == 1
 
 
-def test_a_long_digest_is_split_within_block_kit_limits(h):
+def test_a_long_digest_stays_one_message_per_topic_within_block_kit_limits(h):
     schedule(h, changed_at=MONDAY - 10 * 86400)
     for n in range(300):
         share(h, n, MONDAY - 5 * 86400 + n * 60, topic=["export_controls", "sanctions"][n % 2])
     h.bot.sweeper.sweep(now=MONDAY + 60)
     posts = digest_posts(h)
-    assert len(posts) > 3
+    assert len(posts) == 3  # the parent and one part per topic: top stories, then headlines
     assert all(check_blocks(p["blocks"]) == [] for p in posts)
-    text = " ".join(str(p["blocks"]) for p in posts)
-    assert all(f"Story number {n} " in text for n in range(300))
+    for part in posts[1:]:
+        assert part["blocks"][-1]["text"]["text"].startswith("*+145 more:* ")
 
 
 def test_a_simulated_year_with_restarts_posts_each_slot_exactly_once(h, monkeypatch):
@@ -304,6 +306,8 @@ def test_a_simulated_year_with_restarts_posts_each_slot_exactly_once(h, monkeypa
     monkeypatch.setattr(ChannelLock, "release", lambda self: None)
     now, end = start, start + 365 * 86400
     clock = h.bot.sweeper
+    # Charts are uploaded as usual; drawing 50 real ones would only make this test slow.
+    clock.poster.draw_chart = fake_chart
     expected_slots = set()
     crashes = 0
     sched = Schedule.from_dict(Schedules(h.bot.stores.for_team(TEAM)).get(CHANNEL))
@@ -316,6 +320,7 @@ def test_a_simulated_year_with_restarts_posts_each_slot_exactly_once(h, monkeypa
         slot = latest_due_slot(sched, now)
         if rng.random() < 0.05:  # a restart: a new process; the old lease expires
             clock = another_process(h, f"pd-{rng.random()}")
+            clock.poster.draw_chart = fake_chart
             expire_lock(h)
         ledger = Schedules(h.bot.stores.for_team(TEAM)).ledger(CHANNEL, slot.name) if slot else {}
         if slot and ledger.get("state") != "done" and rng.random() < 0.3:  # a crash mid-post
@@ -342,6 +347,10 @@ def test_a_simulated_year_with_restarts_posts_each_slot_exactly_once(h, monkeypa
     assert all(v == 1 for v in seen.values()), [n for n, v in seen.items() if v > 1]
     # stories shared in a period that downtime folded away are not posted; the rest are
     assert len(seen) >= 0.5 * stories
+
+
+def fake_chart(periods, tz: str) -> bytes:
+    return b"\x89PNG"
 
 
 def _die_once(original, after: int = 0):

@@ -1,5 +1,7 @@
 """Building a channel's digest: its shares since the last digest (at most one period back),
-clustered and grouped by topic (``digests.digest``), rendered into the parts a post is made of.
+clustered and grouped by topic (``digests.digest``), compared with the previous posted digest
+(``digests.changes``), rendered into the parts a post is made of (six messages at most, the
+trend chart among them when the channel has two periods of history).
 """
 
 from __future__ import annotations
@@ -7,20 +9,36 @@ from __future__ import annotations
 import json
 import logging
 import time
+from pathlib import Path
 
 from bot.delivery.ledger import Schedules
 from bot.flows.summarizer import Taxonomies
 from bot.storage.store import DAY, Stores, item_from
-from digests.digest import build_digest
+from digests.changes import PeriodRecord, compare, previous_of, series
+from digests.chart import NO_CHART_NOTE, alt_text, render_chart, sparklines
+from digests.digest import Digest, build_digest
 from digests.models import SharedItem
-from digests.render import digest_to_json, render_blocks, render_empty, render_markdown
+from digests.render import (
+    MAX_MESSAGES,
+    TOP_STORIES,
+    digest_to_json,
+    format_period,
+    render_blocks,
+    render_empty,
+    render_markdown,
+)
 from digests.schedule import Schedule, Slot, period_start
 
 log = logging.getLogger(__name__)
 
+PREVIOUS_ITEMS_MAX = 5_000  # the previous period's shares read for "still developing"
 
-def preview_blocks(parts: list[tuple[str, list[dict]]]) -> tuple[str, list[dict]]:
-    """The digest's parts as one ephemeral message (50 blocks at most; the rest is counted)."""
+
+def preview_blocks(parts: list, chart: list[PeriodRecord] = ()) -> tuple[str, list[dict]]:
+    """The digest's parts as one ephemeral message (50 blocks at most; the rest is counted).
+
+    An ephemeral message can't carry a file: the chart is shown as text (bars per topic)."""
+    parts = [p for p in parts if not isinstance(p, dict)]
     blocks: list[dict] = []
     for index, (_, part_blocks) in enumerate(parts):
         if len(blocks) + len(part_blocks) > 49:
@@ -31,20 +49,48 @@ def preview_blocks(parts: list[tuple[str, list[dict]]]) -> tuple[str, list[dict]
         if blocks:
             blocks.append({"type": "divider"})
         blocks.extend(part_blocks)
-    return f"Preview: {parts[0][0]}", blocks
+    if len(chart) >= 2:
+        trend = "*Trend chart* (posted with the digest):\n```\n" + sparklines(chart) + "\n```"
+        section = {"type": "section", "text": {"type": "mrkdwn", "text": trend[:3000]}}
+        blocks.insert(min(len(blocks), 4), section)
+    return f"Preview: {parts[0][0]}", blocks[:50]
 
 
-def plan_of(parts: list, since: float, until: float, items: int) -> dict:
-    """What a slot will post: its rendered parts and the period they cover."""
-    return {"parts": [list(p) for p in parts], "since": since, "until": until, "items": items}
+def plan_of(
+    parts: list, since: float, until: float, items: int, record: PeriodRecord | None = None
+) -> dict:
+    """What a slot will post: its rendered parts (a chart part is a dict), the period they cover
+    and, for a digest that was built, its period record (stored once the slot is done)."""
+    return {
+        "parts": [p if isinstance(p, dict) else list(p) for p in parts],
+        "since": since,
+        "until": until,
+        "items": items,
+        **({"record": record.to_dict()} if record is not None else {}),
+    }
+
+
+def chart_part(periods: list[PeriodRecord], tz: str) -> dict:
+    """The plan's chart part: the data, drawn when it is uploaded."""
+    return {
+        "chart": {
+            "periods": [p.to_dict() for p in periods],
+            "tz": tz,
+            "title": f"Stories per topic, last {len(periods)} digests",
+            "comment": f"Trend: stories per topic over the last {len(periods)} digests.",
+        }
+    }
 
 
 class DigestBuilder:
     """A channel's digest for a period, from the store, rendered into postable parts."""
 
-    def __init__(self, stores: Stores, taxonomies: Taxonomies) -> None:
+    def __init__(
+        self, stores: Stores, taxonomies: Taxonomies, *, top_stories: int = TOP_STORIES
+    ) -> None:
         self.stores = stores
         self.taxonomies = taxonomies
+        self.top_stories = top_stories  # stories in full per topic (DIGEST_TOP_STORIES)
 
     # -- reading the channel's shares ------------------------------------------------------------
 
@@ -102,7 +148,7 @@ class DigestBuilder:
         items = self.shared_items(team, channel, since, until)
         taxonomy = self.taxonomies.for_team(team)
         labels = {tid: taxonomy.label(tid) for tid in taxonomy.ids()}
-        return build_digest(
+        digest = build_digest(
             items,
             period_start=since,
             period_end=until,
@@ -110,30 +156,115 @@ class DigestBuilder:
             topic_filter=schedule.topics if schedule else (),
             labels=labels,
         )
+        previous = previous_of(self.period_history(team, channel), since)
+        if previous is not None and not digest.empty:
+            earlier = self.shared_items(
+                team, channel, previous.since, previous.until, limit=PREVIOUS_ITEMS_MAX
+            )
+            compare(digest, previous, earlier, items)
+        return digest
 
-    def render_parts(self, digest, schedule: Schedule | None) -> list[tuple[str, list[dict]]]:
+    def period_history(self, team: str, channel: str) -> list[PeriodRecord]:
+        """The channel's posted digests' periods, oldest first (``bot.delivery.ledger``)."""
+        raw = Schedules(self.stores.for_team(team)).periods(channel)
+        return [PeriodRecord.from_dict(p) for p in raw]
+
+    def chart_periods(self, team: str, channel: str, digest: Digest) -> list[PeriodRecord]:
+        """The trend chart's periods, this digest's last; fewer than two means no chart."""
+        return series(self.period_history(team, channel), PeriodRecord.of(digest))
+
+    def render_parts(
+        self, digest, schedule: Schedule | None, chart: list[PeriodRecord] | None = None
+    ) -> list:
+        """The parts to post: parent, the chart (when ``chart`` has two periods or more), the
+        topic parts; six messages at most."""
         if digest.total_stories == 0:
             if schedule is not None and schedule.empty == "skip":
                 return []
             return [tuple(render_empty(digest.period_start, digest.period_end, digest.tz))]
-        return [tuple(part) for part in render_blocks(digest)]
+        with_chart = chart is not None and len(chart) >= 2
+        if with_chart:
+            note = f"Trend chart of the last {len(chart)} digests: first reply in the thread."
+        else:
+            note = None if chart is None else NO_CHART_NOTE
+        parts: list = [
+            tuple(part)
+            for part in render_blocks(
+                digest,
+                top=self.top_stories,
+                max_messages=MAX_MESSAGES - (1 if with_chart else 0),
+                chart_note=note,
+            )
+        ]
+        if with_chart:
+            parts.insert(1, chart_part(chart, digest.tz))
+        return parts
+
+    def plan(self, team: str, channel: str, digest, schedule: Schedule | None) -> dict:
+        """The plan of a digest about to be posted: parts with the chart, and its record."""
+        parts = self.render_parts(digest, schedule, self.chart_periods(team, channel, digest))
+        return plan_of(
+            parts, digest.period_start, digest.period_end, digest.total_stories,
+            PeriodRecord.of(digest),
+        )  # fmt: skip
 
     # -- the clock ----------------------------------------------------------------------------------
     def schedule_of(self, team: str, channel: str) -> Schedule | None:
         raw = Schedules(self.stores.for_team(team)).get(channel)
         return Schedule.from_dict(raw) if raw else None
 
-    def digest_for_cli(self, team: str, channel: str, since: float | None, fmt: str) -> str:
-        """``python -m bot digest``: the channel's digest from the store, printed, not posted."""
+    def digest_for_cli(
+        self,
+        team: str,
+        channel: str,
+        since: float | None,
+        fmt: str,
+        output: Path | None = None,
+    ) -> tuple[str, str | None]:
+        """``python -m bot digest``: (the channel's digest, printed not posted; a note for stderr).
+
+        With no ``since``: what was shared since the last digest, or, when nothing was, the last
+        posted digest's period again (the note says which). Markdown written to ``output`` gets
+        the trend chart beside it (``NAME-trend.png``)."""
         now = time.time()
         schedule = self.schedule_of(team, channel)
         digest = self.build(team, channel, until=now, schedule=schedule, since=since)
+        note = None
+        last = self._last_period(team, channel, schedule) if since is None else None
+        if digest.empty and last is not None:
+            digest = self.build(team, channel, until=last[1], schedule=schedule, since=last[0])
+            when = format_period(last[0], last[1], digest.tz)
+            note = f"Nothing new since the last digest; printed the last digest's period: {when}."
         if fmt == "json":
-            return json.dumps(digest_to_json(digest), ensure_ascii=False, indent=2)
+            return json.dumps(digest_to_json(digest), ensure_ascii=False, indent=2), note
         if fmt == "blocks":
-            return json.dumps(
-                [{"text": t, "blocks": b} for t, b in self.render_parts(digest, None)],
-                ensure_ascii=False,
-                indent=2,
+            parts = self.render_parts(digest, None)
+            text = json.dumps(
+                [{"text": t, "blocks": b} for t, b in parts], ensure_ascii=False, indent=2
             )
-        return render_markdown(digest)
+            return text, note
+        chart = None
+        if output is not None:
+            periods = self.chart_periods(team, channel, digest)
+            png = render_chart(periods, digest.tz)
+            if png is None:
+                note = " ".join(filter(None, [note, NO_CHART_NOTE]))
+            else:
+                path = output.with_name(f"{output.stem}-trend.png")
+                path.write_bytes(png)
+                chart = (path.name, alt_text(periods, digest.tz))
+        return render_markdown(digest, chart), note
+
+    def _last_period(
+        self, team: str, channel: str, schedule: Schedule | None
+    ) -> tuple[float, float] | None:
+        """The last posted digest's period: its record, else (digests from before records were
+        kept) the period that ended at the channel's last-digest mark."""
+        history = self.period_history(team, channel)
+        if history:
+            return history[-1].since, history[-1].until
+        mark = Schedules(self.stores.for_team(team)).last_digest(channel)
+        if mark is None:
+            return None
+        span = DAY if schedule is not None and schedule.kind == "daily" else 7 * DAY
+        return mark - span, mark

@@ -9,6 +9,9 @@ Keys (``P`` = ``pd:{team_id}:``), all durable but the lock:
                             attempts, retry_at
   P ledgers                 ZSET "channel|slot" -> claim time (pruning reads it, no SCAN)
   P lock:{c}                the posting lock (a lease, renewed by a heartbeat while held)
+  P ch:{c}:periods          HASH slot -> the posted digest's period record (JSON: since, until,
+                            stories per topic, labels, total; ``digests.changes.PeriodRecord``),
+                            the newest ``KEEP_PERIODS`` only: "what changed" and the trend chart
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from bot.storage.store import Store
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6  # then the slot is given up; its items fall into the next digest
+KEEP_PERIODS = 12  # period records kept per channel (the chart draws 8)
 
 _RENEW = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
@@ -222,6 +226,22 @@ class Schedules:
             _FINISH, 3, self.ledger_key(channel, slot), self.store.k("ch", channel, "settings"),
             self.store.k("open"), slot, "" if at is None else repr(at), repr(now), channel, state,
         )  # fmt: skip
+
+    # -- period history -------------------------------------------------------------------------
+
+    def record_period(self, channel: str, slot: str, record: dict) -> None:
+        """Remember a posted digest's period (idempotent: keyed by its slot), newest kept."""
+        key = self.store.k("ch", channel, "periods")
+        self.r.hset(key, slot, json.dumps(record))
+        raw = self.r.hgetall(key)
+        if len(raw) > KEEP_PERIODS:
+            by_end = sorted(raw, key=lambda s: float(json.loads(raw[s])["until"]))
+            self.r.hdel(key, *by_end[:-KEEP_PERIODS])
+
+    def periods(self, channel: str) -> list[dict]:
+        """The channel's recorded periods, oldest first."""
+        raw = self.r.hgetall(self.store.k("ch", channel, "periods")).values()
+        return sorted((json.loads(v) for v in raw), key=lambda p: float(p["until"]))
 
     def prune_ledger(self, before: float) -> int:
         """Drop ledgers finished (or abandoned) before ``before``; ``P ledgers`` lists them all,

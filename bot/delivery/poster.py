@@ -6,6 +6,13 @@ the lock is still ours; if an earlier attempt may have reached Slack, look for i
 (message metadata names slot and part), else post it → record its ts → mark the slot done and
 move the channel's "last digest" mark forward. A claimant that dies leaves a claimed ledger;
 the next one, once the lease has expired, finishes the same plan and posts only what is missing.
+
+The trend chart is one more part (``{"chart": …}`` in the plan: the data, drawn at upload time),
+uploaded into the digest's thread with ``files_upload_v2``. It is posted *at most* once: an
+upload has no message metadata to find it by, so a chart whose upload was sent but not
+recorded (a crash, a dropped connection) is skipped rather than risk a second copy, and a
+refused upload (an install without ``files:write``) is skipped too: the chart never holds the
+digest back. The period record of a finished plan is stored for the next digest's comparison.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from bot.delivery.ledger import MAX_ATTEMPTS, ChannelLock, Schedules
 from bot.slack.clients import slack_error
 from bot.slack.workspaces import Workspaces
 from bot.storage.store import StoreError, Stores
+from digests.changes import PeriodRecord
+from digests.chart import alt_text, render_chart
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +68,8 @@ class PostOutcome:
 class DigestPoster:
     """Exactly-once posting of planned digests, one channel at a time under its lock.
 
-    ``sleep``, ``owner_id`` and ``post_interval`` are hooks: tests pass their own.
+    ``sleep``, ``owner_id``, ``post_interval`` and ``draw_chart`` (the PNG of a chart part,
+    ~0.1 s each) are hooks: tests pass their own.
     """
 
     def __init__(
@@ -71,6 +81,7 @@ class DigestPoster:
         sleep: Callable[[float], None] = time.sleep,
         post_interval: float = 1.0,
         lease_ms: int = 60_000,
+        draw_chart: Callable[..., bytes | None] = render_chart,
     ) -> None:
         self.stores = stores
         self.workspaces = workspaces
@@ -78,6 +89,7 @@ class DigestPoster:
         self.sleep = sleep
         self.post_interval = post_interval  # about one message a second per channel
         self.lease_ms = lease_ms
+        self.draw_chart = draw_chart
 
     def post_slot(
         self,
@@ -153,13 +165,21 @@ class DigestPoster:
         plan = json.loads(ledger["plan"])
         parent_ts: str | None = None
         posted = 0
-        for index, (text, blocks) in enumerate(plan["parts"]):
+        for index, part in enumerate(plan["parts"]):
             if posted:  # about one message a second per channel; check the lock after waiting
                 self.sleep(self.post_interval)
             state, value = schedules.begin_part(channel, slot, index, lock.key, lock.owner)
             if state == "lost":
                 log.warning("lost the lock for %s/%s mid-post; stopping", channel, slot)
                 return PostOutcome(Status.LOST_LEASE)
+            if isinstance(part, dict):  # the chart: at most once, never holding the digest back
+                if state != "posted":
+                    schedules.mark_try(channel, slot, index, time.time())
+                    done = state == "new" and self._upload_chart(client, channel, part, parent_ts)
+                    schedules.mark_part(channel, slot, index, "chart" if done else "skipped")
+                    posted += int(bool(done))
+                continue
+            text, blocks = part
             ts = value if state == "posted" else None
             if state == "tried":
                 try:
@@ -177,6 +197,8 @@ class DigestPoster:
                 posted += 1
             schedules.mark_part(channel, slot, index, ts)
             parent_ts = parent_ts or ts
+        if plan.get("record"):
+            schedules.record_period(channel, slot, plan["record"])
         schedules.finish(channel, slot, plan["until"], time.time())
         status = Status.POSTED if plan["parts"] else Status.SKIPPED_EMPTY
         return PostOutcome(status, plan.get("items", 0))
@@ -194,6 +216,29 @@ class DigestPoster:
                       else "some parts were posted; the rest is dropped")  # fmt: skip
             schedules.finish(channel, slot, carry, time.time(), state="failed")
         return PostOutcome(Status.FAILED)
+
+    def _upload_chart(self, client, channel: str, part: dict, parent_ts: str | None) -> bool:
+        """Draw the plan's chart and upload it into the digest's thread; False if Slack refused."""
+        chart = part["chart"]
+        periods = [PeriodRecord.from_dict(p) for p in chart["periods"]]
+        png = self.draw_chart(periods, chart["tz"])
+        if png is None:
+            return False
+        try:
+            client.files_upload_v2(
+                channel=channel,
+                thread_ts=parent_ts,
+                file=png,
+                filename="policy-digest-trend.png",
+                title=chart["title"],
+                alt_txt=alt_text(periods, chart["tz"]),
+                initial_comment=chart["comment"],
+            )
+            return True
+        except Exception as exc:  # no files:write yet, a 5xx, a dropped upload: go on without it
+            detail = slack_error(exc) if isinstance(exc, SlackApiError) else exc
+            log.warning("trend chart not uploaded to %s (%s); the digest goes on", channel, detail)
+            return False
 
     def _post_part(
         self,

@@ -92,9 +92,7 @@ class Sweeper:
             digest = self.builder.build(
                 team, channel, until=slot.at, schedule=schedule, since=since
             )
-            return plan_of(
-                self.builder.render_parts(digest, schedule), since, slot.at, digest.total_stories
-            )
+            return self.builder.plan(team, channel, digest, schedule)
 
         return self.poster.post_slot(team, channel, slot.name, plan, now)
 

@@ -222,8 +222,14 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("digest", help="print a channel's digest from the store")
     d.add_argument("--channel", required=True, help="channel id, e.g. C0123456")
     d.add_argument("--team", help="workspace id (optional when the store holds one workspace)")
-    d.add_argument("--since", help="ISO-8601 start (default: the channel's last digest)")
+    d.add_argument(
+        "--since",
+        help="ISO-8601 start (default: since the last digest; if nothing is new, its period)",
+    )
     d.add_argument("--format", choices=("markdown", "json", "blocks"), default="markdown")
+    d.add_argument(
+        "--output", "-o", help="write to this file (Markdown: the trend chart goes beside it)"
+    )
 
     f = sub.add_parser("feedback", help="export tag feedback votes for tuning (JSON lines)")
     f.add_argument("--team", help="workspace id (default: every workspace in the store)")

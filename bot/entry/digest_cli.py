@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
+from pathlib import Path
 
 from bot.config import Settings
 from bot.storage.store import StoreError
@@ -36,7 +37,15 @@ def _print_digest(args, bot) -> int:
                 "bad_since", f"--since must be an ISO-8601 date or time, not {args.since!r}."
             ) from exc
         since = parsed.timestamp()  # a naive time is taken as this machine's local time
-    print(bot.builder.digest_for_cli(team, args.channel, since, args.format))
+    output = Path(args.output) if args.output else None
+    text, note = bot.builder.digest_for_cli(team, args.channel, since, args.format, output)
+    if note:
+        print(note, file=sys.stderr)
+    if output is None:
+        print(text, end="" if text.endswith("\n") else "\n")
+    else:
+        output.write_text(text, encoding="utf-8")
+        print(f"Wrote {output}", file=sys.stderr)
     return 0
 
 

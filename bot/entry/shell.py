@@ -121,6 +121,21 @@ class Shell:
             self._print(
                 f"bot (only you can see this): {blocks_to_text(p.get('blocks'), p.get('text', ''))}"
             )
+        elif call.method == "files.completeUploadExternal":
+            where = " (in thread)" if p.get("thread_ts") else ""
+            for spec in p.get("files") or []:
+                self._print(f"bot{where}: {p.get('initial_comment', '')}\n{self._saved(spec)}")
+
+    def _saved(self, spec: dict) -> str:
+        """An uploaded file (the trend chart) saved under DATA_DIR, so you can open it."""
+        upload = self.fake.uploads.get(str(spec.get("id")), {})
+        path = self.settings.data_dir / "uploads" / f"{spec.get('id')}-{upload.get('filename')}"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(upload.get("data") or b"")
+        except OSError as exc:
+            return f"[image {spec.get('title')}: not saved ({exc})]"
+        return f"[image {spec.get('title')}: {path}] {upload.get('alt_txt') or ''}"
 
     def _print(self, text: str) -> None:
         self.out.write(text.rstrip() + "\n\n")

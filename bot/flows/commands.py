@@ -343,7 +343,8 @@ class Commands:
                 text="Nothing has been shared here since the last digest, so the next one is empty."
             )
             return
-        text, blocks = preview_blocks(self.builder.render_parts(digest, None))
+        chart = self.builder.chart_periods(ctx.team, ctx.channel, digest)
+        text, blocks = preview_blocks(self.builder.render_parts(digest, None, chart), chart)
         ctx.respond(text=text, blocks=blocks)
 
     def cmd_now(self, cmd: Command, ctx: Invocation) -> None:
@@ -352,10 +353,9 @@ class Commands:
 
         def plan():
             digest = self.builder.build(ctx.team, ctx.channel, until=now, schedule=schedule)
-            parts = (
-                [] if digest.empty else self.builder.render_parts(digest, None)
-            )  # empty: tell only you
-            return plan_of(parts, digest.period_start, now, digest.total_stories)
+            if digest.empty:  # tell only you
+                return plan_of([], digest.period_start, now, 0)
+            return self.builder.plan(ctx.team, ctx.channel, digest, None)
 
         outcome = self.poster.post_slot(
             ctx.team, ctx.channel, f"{NOW_SLOT_PREFIX}{int(now)}-{ctx.user}", plan, retry_now=True

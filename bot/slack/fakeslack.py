@@ -4,6 +4,10 @@ The shell drives the real Bolt app against it, and the tests use it to see what 
 and to inject faults (429 with Retry-After, 500, Slack errors, a connection dropped after a
 post was accepted). It keeps channel history with message metadata, like Slack does.
 
+Files: ``files.getUploadURLExternal`` hands out an upload URL on this same server, the bytes
+POSTed there are kept, and ``files.completeUploadExternal`` shares them into a channel (a
+thread with ``thread_ts``) as a message with ``files``, like Slack; ``uploads`` holds the bytes.
+
 Several workspaces: ``install_code(team)`` hands out an OAuth code that ``oauth.v2.access``
 exchanges for that workspace's bot token (``GET /oauth/v2/authorize`` redirects with one, like
 Slack's consent page); every call is recorded with the team its token belongs to, ``auth.test``
@@ -75,6 +79,7 @@ class FakeSlack:
         self._codes: dict[str, tuple[str, str]] = {}  # code -> (team, installing user)
         self._tokens: dict[str, str] = {}  # token -> team
         self._revoked: set[str] = set()
+        self.uploads: dict[str, dict] = {}  # file id -> filename, length, alt_txt, data (bytes)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -237,6 +242,10 @@ class FakeSlack:
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         length = int(request.headers.get("Content-Length") or 0)
+        path = urlparse(request.path).path
+        if path.startswith("/upload/"):  # step 2 of files_upload_v2: the bytes themselves
+            self._receive_upload(request, path.rsplit("/", 1)[-1], request.rfile.read(length))
+            return
         raw = request.rfile.read(length).decode("utf-8") if length else ""
         if "json" in (request.headers.get("Content-Type") or ""):
             params = json.loads(raw or "{}")
@@ -246,7 +255,11 @@ class FakeSlack:
                 if isinstance(params.get(key), str):
                     with contextlib.suppress(ValueError):
                         params[key] = json.loads(params[key])
-        path = urlparse(request.path).path
+        for key, value in parse_qsl(urlparse(request.path).query):
+            params.setdefault(key, value)  # files.getUploadURLExternal sends its arguments so
+        if isinstance(params.get("files"), str):
+            with contextlib.suppress(ValueError):
+                params["files"] = json.loads(params["files"])
         method = "response_url" if path.startswith("/response/") else path.rsplit("/", 1)[-1]
         auth = request.headers.get("Authorization") or ""
         token = auth[7:] if auth.startswith("Bearer ") else params.pop("token", None)
@@ -279,6 +292,37 @@ class FakeSlack:
             request.connection.shutdown(2)  # Slack took it, the client never hears back
             return
         self._reply(request, 200, body)
+
+    def _receive_upload(self, request: BaseHTTPRequestHandler, file_id: str, data: bytes) -> None:
+        with self._lock:
+            known = file_id in self.uploads
+            if known:
+                self.uploads[file_id]["data"] = data
+        self._record(Call("upload", {"file_id": file_id, "bytes": len(data)}))
+        body = b"OK - " + str(len(data)).encode() if known else b"not found"
+        request.send_response(200 if known else 404)
+        request.send_header("Content-Type", "text/plain")
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+    def _complete_upload(self, p: dict, team: str) -> dict:
+        with self._lock:
+            files = [self.uploads.get(str(f.get("id"))) for f in p.get("files") or []]
+            if not files or any(f is None or f.get("data") is None for f in files):
+                return {"ok": False, "error": "invalid_file_id"}
+            for f, spec in zip(files, p["files"], strict=True):
+                f["title"] = spec.get("title") or f["filename"]
+            shown = [{"id": f["id"], "name": f["filename"], "title": f["title"],
+                      "alt_txt": f.get("alt_txt"), "size": len(f["data"])} for f in files]  # fmt: skip
+            channel = p.get("channel_id")
+            if channel:
+                self.history.setdefault(channel, []).append({
+                    "ts": self._next_ts(), "channel": channel, "text": p.get("initial_comment", ""),
+                    "files": shown, "thread_ts": p.get("thread_ts"), "user": bot_user_of(team),
+                    "team": team, "bot_id": "BBOT", "upload": True,
+                })  # fmt: skip
+        return {"ok": True, "files": shown}
 
     def _take_fault(self, method: str) -> _Fault | None:
         with self._lock:
@@ -407,6 +451,17 @@ class FakeSlack:
             if not p.get("trigger_id"):
                 return {"ok": False, "error": "invalid_trigger_id"}
             return {"ok": True, "view": {"id": f"V{next(self._ts)}", **(p.get("view") or {})}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{secrets.token_hex(5).upper()}"
+            with self._lock:
+                self.uploads[file_id] = {
+                    "id": file_id, "filename": p.get("filename", ""), "alt_txt": p.get("alt_txt"),
+                    "length": int(p.get("length") or 0), "data": None,
+                }  # fmt: skip
+            url = f"http://127.0.0.1:{self.port}/upload/v1/{file_id}"
+            return {"ok": True, "upload_url": url, "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(p, team)
         if method == "users.info":
             return {"ok": True, "user": {"id": p.get("user"), "tz": self.user_tz}}
         return {"ok": True}

@@ -21,6 +21,7 @@ BOT_SCOPES = (
     "groups:history",
     "chat:write",
     "commands",
+    "files:write",
     "reactions:read",
     "users:read",
 )
