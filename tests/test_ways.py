@@ -5,6 +5,7 @@ App Home's workspace part."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from urllib.parse import urlencode
 
@@ -281,3 +282,23 @@ def test_slack_rate_limiting_the_lookup_is_waited_out(h, site):
         None,
     ]
     assert len(summary_replies(h)) == 1
+
+
+def test_a_memo_while_the_queue_is_full_says_busy_to_the_reactor(redis_client, site):
+    harness = Harness(redis_client, workers=1, queue_max_depth=1)
+    site.gate = threading.Event()
+    try:
+        harness.command(f"summarize {site.url('hold')}")  # occupies the worker
+        deadline = time.monotonic() + 20
+        while not site.hits and time.monotonic() < deadline:  # the worker has taken it
+            time.sleep(0.02)
+        harness.command(f"summarize {site.url('wait')}")  # fills the queue
+        harness.executor.wait_idle(10)
+        ts = harness.fake.add_message(CHANNEL, f"<{site.url('busy')}>", user="U1")
+        react(harness, ts, user="U7")
+        harness.executor.wait_idle(10)
+        (told,) = harness.fake.calls_to("chat.postEphemeral")
+        assert told.params["user"] == "U7" and "try again in about" in told.params["text"]
+    finally:
+        site.gate.set()
+        harness.close()
