@@ -75,7 +75,7 @@ class Hooks:
     sleep: Callable[[float], None] = time.sleep
     owner_id: str | None = None
     post_interval: float = 1.0
-    lease_ms: int = 60_000
+    lease_ms: int | None = None  # default: DIGEST_LEASE_SECONDS
     draw_chart: Callable[..., bytes | None] = render_chart
     fetcher: Fetcher | None = None
     workspaces: Workspaces | None = None
@@ -124,7 +124,8 @@ def compose(
     cli: bool = False,
     hooks: Hooks | None = None,
 ) -> Bot:
-    """The objects, given their dependencies; ``redis_url`` adds the job queue."""
+    """The objects, given their dependencies; ``redis_url`` (the queue's Redis) adds the job
+    queue."""
     hooks = hooks or Hooks()
     stores = Stores(client, cli=cli)
     workspaces = hooks.workspaces or Workspaces.from_settings(settings, client)
@@ -137,7 +138,8 @@ def compose(
     feedback = TagFeedback(stores, workspaces, taxonomies)
     builder = DigestBuilder(stores, taxonomies, top_stories=settings.digest_top_stories)
     poster = DigestPoster(stores, workspaces, owner_id=hooks.owner_id, sleep=hooks.sleep,
-                          post_interval=hooks.post_interval, lease_ms=hooks.lease_ms,
+                          post_interval=hooks.post_interval,
+                          lease_ms=hooks.lease_ms or settings.digest_lease_seconds * 1000,
                           draw_chart=hooks.draw_chart)  # fmt: skip
     sweeper = Sweeper(stores, builder, poster, retention_days=settings.retention_days,
                       clock=hooks.clock)  # fmt: skip
@@ -156,7 +158,8 @@ def build(settings: Settings, *, local: bool, hooks: Hooks | None = None) -> Bot
     """A process's ``Bot`` on ``REDIS_URL`` (or, in local modes, the embedded store)."""
     setup_logging(settings)
     url = redis_url_for(settings, local=local)
-    bot = compose(settings, connect(url), redis_url=url, hooks=hooks)
+    queue_url = settings.queue_redis_url or url
+    bot = compose(settings, connect(url), redis_url=queue_url, hooks=hooks)
     bot.stores.build_indexes()
     return bot
 

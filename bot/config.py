@@ -49,6 +49,9 @@ class Settings:
     token_encryption_key: str = field(default="", repr=False)
     slack_api_url: str = "https://slack.com/api/"
     redis_url: str = field(default="", repr=False)  # may carry a password
+    queue_redis_url: str = field(
+        default="", repr=False
+    )  # the job queue's own Redis; "" = REDIS_URL
     data_dir: Path = Path(".data")
     port: int = 3000
     fetch_allow_private: list[str] = field(default_factory=list)
@@ -61,6 +64,7 @@ class Settings:
     workers: int = 4  # job threads per worker process
     queue_max_depth: int = 5000  # beyond this many waiting jobs, new work is refused ("busy")
     queue_heartbeat_seconds: int = 60  # a worker silent this long is dead: its jobs run again
+    digest_lease_seconds: int = 60  # a clock dead mid-post holds a channel this long at most
     summary_cache_days: int = 30
     summary_reaction: str = "memo"  # this reaction on a message summarizes it in its thread
     page_cache_hours: int = 24
@@ -103,6 +107,7 @@ class Settings:
             "slack_signing_secret": _secret("SLACK_SIGNING_SECRET", ignored),
             "slack_app_token": _secret("SLACK_APP_TOKEN", ignored),
             "redis_url": _secret("REDIS_URL", ignored),
+            "queue_redis_url": _secret("QUEUE_REDIS_URL", ignored),
         }
         api_url = os.environ.get("SLACK_API_URL", "").strip() or cls.slack_api_url
         if not api_url.endswith("/"):
@@ -125,6 +130,7 @@ class Settings:
             queue_max_depth=_int("QUEUE_MAX_DEPTH", 5000),
             queue_heartbeat_seconds=_int("QUEUE_HEARTBEAT_SECONDS", 60),
             summary_reaction=os.environ.get("SUMMARY_REACTION", "").strip().strip(":") or "memo",
+            digest_lease_seconds=_int("DIGEST_LEASE_SECONDS", 60),
         )
         problem = settings.oauth_problem()
         if problem:

@@ -41,9 +41,10 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from digests.models import SharedItem
+from digests.urls import canonical_url
 
 DEFAULT_THRESHOLD = 0.20
 SAME_OUTLET_THRESHOLD = 0.65
@@ -145,21 +146,16 @@ def features(title: str, summary: Iterable[str]) -> set[Feature]:
 
 
 def normalize_url(url: str | None) -> str | None:
-    """Host without "www.", path without trailing slash, tracking parameters dropped."""
+    """The canonical URL (``digests.urls``: one tracking-parameter list) without scheme, "www."
+    or a trailing slash, so http/https and www spellings of one page compare equal."""
     if not url:
         return None
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(canonical_url(url))  # canonical_url never raises
     except ValueError:
         return url.strip().lower()
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith(("utm_", "fbclid", "gclid", "mc_", "ref"))
-    ]
-    path = parts.path.rstrip("/")
-    return f"{host}{path}" + (f"?{urlencode(sorted(query))}" if query else "")
+    host = (parts.hostname or "").removeprefix("www.")
+    return f"{host}{parts.path.rstrip('/')}" + (f"?{parts.query}" if parts.query else "")
 
 
 class _UnionFind:

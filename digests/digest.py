@@ -19,19 +19,18 @@ Decisions (so the renderers and the bot can rely on them):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from digests.cluster import cluster_items
 from digests.models import SharedItem, TopicTag
+from digests.text import split_sentences
 from digests.topics.shown import shown_tags
 
 OTHER = "other"
 OTHER_LABEL = "Other"
 GIST_MAX_CHARS = 320
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[A-Z0-9\"“‘'(])")
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ def make_gist(summary: Sequence[str], max_chars: int = GIST_MAX_CHARS) -> str:
     """One or two sentences: the second only while the gist stays short enough to skim."""
     sentences: list[str] = []
     for chunk in summary:
-        sentences.extend(s.strip() for s in _SENTENCE_END.split(chunk.strip()) if s.strip())
+        sentences.extend(s.strip() for s in split_sentences(chunk.strip()) if s.strip())
         if len(sentences) >= 2:
             break
     if not sentences:

@@ -20,7 +20,6 @@ from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.nlp.stemmers import Stemmer
 from sumy.parsers.plaintext import PlaintextParser
 from sumy.summarizers.edmundson import EdmundsonSummarizer
-from sumy.utils import get_stop_words
 
 from .default_summarizer import PolicySummarizer, Weights
 from .errors import InputError
@@ -35,7 +34,14 @@ from .fast_sumy import (
     first_sentences,
 )
 from .models import SummaryResult, TopicTag
-from .text import NewsTokenizer, clean_text, is_junk_sentence, split_sentences, word_count
+from .text import (
+    NewsTokenizer,
+    clean_text,
+    is_junk_sentence,
+    split_sentences,
+    stop_words,
+    word_count,
+)
 
 __all__ = [
     "DEFAULT_BONUS_WORDS",
@@ -117,12 +123,6 @@ def tokenizer() -> NewsTokenizer:
 def stemmer() -> Callable[[str], str]:
     """Sumy's English (Snowball) stemmer behind a memo: same stems, far fewer calls."""
     return lru_cache(maxsize=200_000)(Stemmer(LANGUAGE))
-
-
-@lru_cache(maxsize=1)
-def stop_words() -> frozenset[str]:
-    """Sumy's bundled English stop-word list."""
-    return get_stop_words(LANGUAGE)
 
 
 def _configured(cls: type) -> object:

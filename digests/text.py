@@ -320,9 +320,15 @@ def word_count(text: str) -> int:
 
 
 @lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """The project's English stop words (Sumy's list): summarizers and language checks share it."""
+    return get_stop_words("english")
+
+
+@lru_cache(maxsize=1)
 def _stop_word_lists() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
     """Sumy's English list, and its lists for other Latin-script languages minus English words."""
-    english = get_stop_words("english")
+    english = stop_words()
     others = {lang: get_stop_words(lang) - english for lang in _OTHER_LANGUAGES}
     return english, others
 

@@ -51,6 +51,7 @@ class ArticleServer:
 
     def __init__(self) -> None:
         self.gate: threading.Event | None = None
+        self.delay = 0.0  # seconds each page takes (a slow site: jobs stay in flight)
         self.hits: list[str] = []
         self.titles: dict[str, str] = {}  # slug → the page's title as HTML (tests of escaping)
         server = self
@@ -60,6 +61,7 @@ class ArticleServer:
                 server.hits.append(self.path)
                 if server.gate is not None:
                     server.gate.wait(20)
+                time.sleep(server.delay)
                 slug = self.path.rsplit("/", 1)[-1]
                 title = server.titles.get(slug, f"Chip curbs widen ({slug})")
                 body = ARTICLE_HTML.format(title=title).encode()

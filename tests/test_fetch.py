@@ -26,15 +26,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.fetch.fetcher import (
-    FetchedPage,
-    Fetcher,
-    FetchError,
-    address_problem,
-    check_redirect,
-    ip_literal,
-    parse_allow_private,
-)
+from bot.fetch.addresses import address_problem, ip_literal, parse_allow_private
+from bot.fetch.fetcher import FetchedPage, Fetcher, FetchError, check_redirect
 from digests.errors import InputError
 from digests.extract import extract_article
 

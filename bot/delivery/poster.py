@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -85,7 +86,8 @@ class DigestPoster:
     ) -> None:
         self.stores = stores
         self.workspaces = workspaces
-        self.owner_id = owner_id or f"pd-{uuid.uuid4().hex[:12]}"
+        # the pid says which process holds a channel's lock (an operator, or the fault test)
+        self.owner_id = owner_id or f"pd-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.sleep = sleep
         self.post_interval = post_interval  # about one message a second per channel
         self.lease_ms = lease_ms
