@@ -6,6 +6,7 @@ Redis (real or embedded) → the composed objects, each given its dependencies �
             │    message_shares (a reacted/button-shared message), feedback │
             ├─ builder (DigestBuilder) ─ poster (DigestPoster + ledger)  ─┼─ commands (/digest)
             ├─ sweeper (Sweeper: the clock's pass, pruning)               │
+            ├─ feeds (FeedKit: follows, polls, items, alerts; bot.feeds)  ─┤
             └─ jobs (JobQueue, Dramatiq) ── job_table(shares, commands) ──┘
     workspaces (Workspaces: a workspace's Web API client: SLACK_BOT_TOKEN or the installations)
 """
@@ -25,6 +26,7 @@ from bot.config import Settings
 from bot.delivery.builder import DigestBuilder
 from bot.delivery.poster import DigestPoster
 from bot.delivery.sweeper import Sweeper
+from bot.feeds.wiring import FeedKit, build_feed_kit
 from bot.fetch.fetcher import Fetcher
 from bot.flows.commands import Commands
 from bot.flows.message_share import MessageShares
@@ -98,6 +100,7 @@ class Bot:
     feedback: TagFeedback
     jobs: JobQueue | None = None
     redis: redis.Redis | None = field(default=None, repr=False)
+    feeds: FeedKit | None = None  # followed feeds and alerts (not in the CLI)
 
     def serve_jobs(self, threads: int | None = None, *, poll_ms: int = 1000) -> None:
         """Run a worker in this process on the shared queue (worker process, local modes)."""
@@ -149,9 +152,22 @@ def compose(
     if redis_url:
         jobs = JobQueue(redis_url, max_depth=settings.queue_max_depth,
                         heartbeat_seconds=settings.queue_heartbeat_seconds)  # fmt: skip
-        jobs.serve(job_table(shares, commands, workspaces, message_shares, feedback))
+    feeds = None
+    if client is not None and not cli:
+        feeds = build_feed_kit(
+            settings, client, store_for=stores.for_team, fetcher=fetcher,
+            taxonomy_for=taxonomies.for_team, client_for=workspaces.client_for,
+            require_admin=commands._require_admin, audit=commands._audit,
+            enqueue=jobs.enqueue if jobs else None, clock=hooks.clock,
+        )  # fmt: skip
+        commands.table.update(feeds.commands.table())
+        shares.after_save = feeds.alert_on_share
+        home.feeds = feeds.store.home_feeds
+    if jobs is not None:
+        table = job_table(shares, commands, workspaces, message_shares, feedback)
+        jobs.serve({**table, **(feeds.jobs() if feeds else {})})
     return Bot(settings, stores, workspaces, summarizer, taxonomies, shares, builder, poster,
-               sweeper, commands, feedback, jobs, client)  # fmt: skip
+               sweeper, commands, feedback, jobs, client, feeds)  # fmt: skip
 
 
 def build(settings: Settings, *, local: bool, hooks: Hooks | None = None) -> Bot:

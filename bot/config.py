@@ -70,6 +70,9 @@ class Settings:
     page_cache_hours: int = 24
     digest_top_stories: int = 5  # stories shown in full per topic; the rest as headlines
     placeholders: tuple[str, ...] = ()  # variables still set to .env.example's placeholders
+    feed_poll_minutes: int = 30  # each followed feed is polled this often
+    feed_host_gap_seconds: int = 2  # at most one poll per host this often
+    alerts_per_hour: int = 6  # per channel; the rest fold into one "N more" message
 
     @property
     def oauth_enabled(self) -> bool:
@@ -131,6 +134,9 @@ class Settings:
             queue_heartbeat_seconds=_int("QUEUE_HEARTBEAT_SECONDS", 60),
             summary_reaction=os.environ.get("SUMMARY_REACTION", "").strip().strip(":") or "memo",
             digest_lease_seconds=_int("DIGEST_LEASE_SECONDS", 60),
+            feed_poll_minutes=max(1, _int("FEED_POLL_MINUTES", 30)),
+            feed_host_gap_seconds=max(0, _int("FEED_HOST_GAP_SECONDS", 2)),
+            alerts_per_hour=max(1, _int("ALERTS_PER_HOUR", 6)),
         )
         problem = settings.oauth_problem()
         if problem:

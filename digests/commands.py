@@ -21,6 +21,8 @@ HELP = """*Policy Digest* — summaries and topic tags for policy news, and sche
 • `/digest schedule weekly mon 09:00 [America/New_York] [topics:export_controls,sanctions] [empty:note|skip]`
 • `/digest schedule daily 08:30 [Europe/Brussels] [weekdays]` · `/digest schedule` · `/digest schedule off`
 • `/digest preview` — the next digest, just for you · `/digest now` — post the digest now
+• `/digest follow <feed or site URL>` · `/digest following` · `/digest unfollow <URL or number>` — feeds summarized into this channel's digest
+• `/digest alert <topic id or "phrase">` · `/digest alerts` · `/digest alert off <topic id or "phrase">` — post matching new items at once
 Paste a link in a channel I'm in (or mention me) and I'll reply in thread; in a thread, `@Policy Digest forget this` forgets its article.
 In the local shell, paste a multi-line article between two lines of `\"\"\"`."""
 
@@ -34,6 +36,11 @@ SUBCOMMANDS = [
     "schedule",
     "preview",
     "now",
+    "follow",
+    "following",
+    "unfollow",
+    "alert",
+    "alerts",
 ]
 
 

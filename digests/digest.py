@@ -15,6 +15,10 @@ Decisions (so the renderers and the bot can rely on them):
 * Sections are ordered busiest first (stories, then shares, then label); stories within a section
   by shares, then reactions on the bot's summary reply, then most recent share.
 * ``counts`` are stories per section (what the reader will find below the header).
+* Items a followed feed brought (``SharedItem.feed``, no sharer) count as no share: a story made
+  only of feed items has ``shares == 0``, so in its section it ranks below every story someone
+  shared, and a shared item is the representative of a story it shares with feed items. The
+  story lists its ``feeds`` so renderers can say where it came from.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ class Story:
     latest_shared_at: float
     keys: list[str] = field(default_factory=list)  # item keys merged into this story
     developing: bool = False  # also reported in the previous period (``digests.changes``)
+    feeds: list[str] = field(default_factory=list)  # titles of the followed feeds that brought it
 
     @property
     def primary_topic(self) -> str:
@@ -126,6 +131,8 @@ def make_gist(summary: Sequence[str], max_chars: int = GIST_MAX_CHARS) -> str:
 
 
 def _share_count(item: SharedItem) -> int:
+    if item.feed and not item.sharers:
+        return 0  # a feed brought it; nobody shared it
     return max(1, len(item.sharers))
 
 
@@ -133,7 +140,7 @@ def _total_shares(items: Sequence[SharedItem]) -> int:
     """Distinct (article, person) shares; an item without sharers counts once. Two records of
     one key by the same person (a store hiccup) are not two shares."""
     named = {(it.key, user) for it in items for user in it.sharers}
-    return len(named) + sum(1 for it in items if not it.sharers)
+    return len(named) + sum(1 for it in items if not it.sharers and not it.feed)
 
 
 def _merge_topics(
@@ -196,6 +203,7 @@ def _story(
         reactions=sum(it.reactions for it in items),
         latest_shared_at=max(it.shared_at for it in items),
         keys=list(dict.fromkeys(it.key for it in ordered)),
+        feeds=list(dict.fromkeys(it.feed for it in ordered if it.feed)),
     )
 
 

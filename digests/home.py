@@ -48,7 +48,7 @@ def workspace_blocks(
             "Followed feeds",
             [f"• <#{channel}> — {escape(title)}" for channel, title in feeds],
             "No feeds followed. `/digest follow <feed URL>` follows one in a channel.",
-            "`/digest follow` in a channel lists its own.",
+            "`/digest following` in a channel lists its own.",
         )
     labels = [
         f"{escape(label)}" + (f" _(+{added} phrases added here)_" if added else "")

@@ -60,3 +60,4 @@ class SharedItem:
     site: str | None = None
     permalink: str | None = None
     reactions: int = 0
+    feed: str | None = None  # title of the followed feed that brought it (no sharers then)

@@ -186,7 +186,10 @@ def _story_meta(story: Story) -> str:
         who = ", ".join(_mention(u) for u in story.sharers[:MAX_SHARERS])
         extra = len(story.sharers) - MAX_SHARERS
         bits.append(f"shared by {who}" + (f" +{extra}" if extra > 0 else ""))
-    bits.append(_plural(story.shares, "share"))
+    if story.shares or not story.feeds:
+        bits.append(_plural(story.shares, "share"))
+    if story.feeds:
+        bits.append("from feed " + ", ".join(f"_{escape(_clip(f, 60))}_" for f in story.feeds[:2]))
     if story.reactions:
         bits.append(_plural(story.reactions, "reaction"))
     if story.developing:
@@ -251,6 +254,9 @@ def _parent_part(digest: Digest, full_topics: int, also: bool, chart_note: str |
         summary += (
             f" · {change_text(digest.total_stories - digest.previous_total)} on the last digest"
         )
+    fed = sum(1 for sec in digest.sections for st in sec.stories if st.feeds and not st.shares)
+    if fed:
+        summary += f" · {fed} only from followed feeds"
     counts = _counts_with_changes(digest, MAX_SECTION_TEXT - 400)
     short = _short_period(digest.period_start, digest.period_end, digest.tz)
     blocks = [
@@ -447,7 +453,10 @@ def render_markdown(digest: Digest, chart: tuple[str, str] | None = None) -> str
                 meta.append("Tags: " + ", ".join(t.label for t in shown_tags(story.topics)))
             if story.sharers:
                 meta.append("shared by " + ", ".join(f"@{u}" for u in story.sharers))
-            meta.append(_plural(story.shares, "share"))
+            if story.shares or not story.feeds:
+                meta.append(_plural(story.shares, "share"))
+            if story.feeds:
+                meta.append("from feed " + ", ".join(story.feeds))
             if story.reactions:
                 meta.append(_plural(story.reactions, "reaction"))
             if story.developing:
@@ -497,6 +506,7 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
                         "latest_shared_at": _iso(story.latest_shared_at, digest.tz),
                         "keys": list(story.keys),
                         "developing": story.developing,
+                        "feeds": list(story.feeds),
                     }
                     for story in section.stories
                 ],

@@ -67,7 +67,7 @@ def _socket(settings: Settings) -> int:
         bot.close()
         raise SystemExit(f"Socket Mode can't start: {exc}") from None
     bot.serve_jobs()
-    clock = start_background_clock(bot.sweeper)
+    clock = start_background_clock(bot.sweeper, feeds=bot.feeds)
     try:
         SocketModeHandler(app, settings.slack_app_token).start()
     finally:

@@ -104,7 +104,8 @@ class Shell:
         if clock:
             from bot.entry.clock import start_background_clock
 
-            self.clock = start_background_clock(self.bot.sweeper, teams=[TEAM_ID])
+            self.clock = start_background_clock(self.bot.sweeper, teams=[TEAM_ID],
+                                                feeds=self.bot.feeds)  # fmt: skip
 
     # -- output ---------------------------------------------------------------------------------
 

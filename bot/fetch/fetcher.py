@@ -20,7 +20,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import urljoin, urlsplit
@@ -83,6 +83,8 @@ class FetchedPage:
     content_type: str
     charset: str | None
     body: bytes
+    etag: str | None = None  # validators for a later conditional request (feeds)
+    last_modified: str | None = None
 
 
 def _redact(url: str) -> str:
@@ -185,6 +187,18 @@ def check_redirect(current_url: str, location: str) -> str:
             detail=f"https->http downgrade to {_redact(target)}",
         )
     return target
+
+
+@dataclass(frozen=True)
+class _Options:
+    """What one call adds to the rules: request headers and the content types it reads."""
+
+    headers: dict[str, str]
+    content_types: frozenset[str]
+
+    @property
+    def conditional(self) -> bool:
+        return any(k.lower() in ("if-none-match", "if-modified-since") for k in self.headers)
 
 
 @dataclass(frozen=True)
@@ -324,11 +338,23 @@ class Fetcher:
         self.user_agent = user_agent
         self.ca_certs = ca_certs or _default_ca_bundle()
 
-    def fetch(self, url: str) -> FetchedPage:
-        """Fetch ``url`` or raise FetchError (with a message fit to show the user)."""
+    def fetch(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        content_types: Collection[str] = ALLOWED_CONTENT_TYPES,
+    ) -> FetchedPage:
+        """Fetch ``url`` or raise FetchError (with a message fit to show the user).
+
+        ``headers`` add to ours (feeds send ``If-None-Match``/``If-Modified-Since`` and their
+        own ``Accept``); a 304 to such a conditional request is a page with status 304 and no
+        body. ``content_types`` widens what is read (feeds are XML); the rules stay the same.
+        """
         deadline_at = time.monotonic() + self.deadline
+        opts = _Options(dict(headers or {}), frozenset(content_types))
         try:
-            return self._fetch(url, deadline_at)
+            return self._fetch(url, deadline_at, opts)
         except FetchError as err:
             level = logging.WARNING if err.code == "private_address" else logging.INFO
             log.log(level, "fetch refused code=%s url=%s: %s", err.code, _redact(url), err.detail)
@@ -336,12 +362,12 @@ class Fetcher:
 
     # ---- the hops ----------------------------------------------------------------------------
 
-    def _fetch(self, url: str, deadline_at: float) -> FetchedPage:
+    def _fetch(self, url: str, deadline_at: float, opts: _Options) -> FetchedPage:
         target = _parse_target(url)
         redirects = 0
         while True:
             addresses = self._checked_addresses(target, deadline_at, redirected=redirects > 0)
-            result = self._exchange(target, addresses, deadline_at)
+            result = self._exchange(target, addresses, deadline_at, opts)
             if isinstance(result, FetchedPage):
                 return result
             location, status = result
@@ -473,7 +499,7 @@ class Fetcher:
         )
 
     def _exchange(
-        self, target: _Target, addresses: list[IPAddress], deadline_at: float
+        self, target: _Target, addresses: list[IPAddress], deadline_at: float, opts: _Options
     ) -> FetchedPage | tuple[str, int]:
         """One request: the page, or (Location, status) for a redirect to check and follow."""
         conn, watchdog = self._connect(target, addresses, deadline_at)
@@ -482,12 +508,12 @@ class Fetcher:
             conn.request(
                 "GET",
                 target.request_uri,
-                headers=self._headers(target),
+                headers={**self._headers(target), **opts.headers},
                 preload_content=False,
                 decode_content=True,
             )
             response = conn.getresponse()
-            return self._handle(target, response, watchdog, deadline_at)
+            return self._handle(target, response, watchdog, deadline_at, opts)
         except FetchError:
             raise
         except (TimeoutError, ReadTimeoutError) as exc:
@@ -530,9 +556,12 @@ class Fetcher:
         response: BaseHTTPResponse,
         watchdog: _Watchdog,
         deadline_at: float,
+        opts: _Options,
     ) -> FetchedPage | tuple[str, int]:
         status = response.status
         where = f"{status} from {_redact(target.url)}"
+        if status == 304 and opts.conditional:
+            return FetchedPage(url=target.url, status=304, content_type="", charset=None, body=b"")
         if status in REDIRECT_STATUSES:
             location = response.headers.get("Location")
             if not location:
@@ -548,7 +577,7 @@ class Fetcher:
             raise _status_error(status, where)
 
         mime, charset = _parse_content_type(response.headers.get("Content-Type", ""))
-        if mime and mime not in ALLOWED_CONTENT_TYPES:
+        if mime and mime not in opts.content_types:
             raise _content_type_error(mime, where)
         encodings = [
             e.strip().lower()
@@ -574,7 +603,13 @@ class Fetcher:
                 raise _content_type_error(binary, f"{where} without Content-Type")
             mime = "text/html" if body.lstrip()[:1] == b"<" else "text/plain"
         return FetchedPage(
-            url=target.url, status=status, content_type=mime, charset=charset, body=body
+            url=target.url,
+            status=status,
+            content_type=mime,
+            charset=charset,
+            body=body,
+            etag=response.headers.get("ETag"),
+            last_modified=response.headers.get("Last-Modified"),
         )
 
     def _too_large(self, detail: str) -> FetchError:

@@ -104,6 +104,7 @@ class ShareFlow:
         self.summarizer = summarizer
         self.workspaces = workspaces
         self.clock = clock  # rate-limit windows; tests pin it
+        self.after_save: Callable[..., None] | None = None  # called once a new share is saved
 
     def on_message(
         self,
@@ -197,6 +198,9 @@ class ShareFlow:
             result = {**result, "notes": [*result["notes"], failure]}
         update(client, channel, placeholder, *reply.summary_message(result, feedback_key=akey))
         ledger.finish()
+        if not failure and self.after_save is not None:  # alerts (bot.feeds), once per item
+            self.after_save(team=team, channel=channel, akey=akey, result=result, user=user,
+                            permalink=link)  # fmt: skip
 
     def _save_share(
         self, store, team, channel, akey, result, user, message_ts, reply_ts, link

@@ -156,6 +156,7 @@ class Share:
     permalink: str = ""
     sharers: dict[str, str] | None = None  # message ts -> user id
     reactions: int = 0
+    feed: str = ""  # the feed's title, when a followed feed brought it (``bot.feeds``)
 
     @property
     def users(self) -> list[str]:
@@ -178,6 +179,7 @@ def item_from(share: Share, article: dict) -> SharedItem:
         site=article.get("site"),
         permalink=share.permalink or None,
         reactions=share.reactions,
+        feed=share.feed or None,
     )
 
 
@@ -304,6 +306,7 @@ class Store:
             permalink=info.get("permalink", ""),
             sharers=sharers,
             reactions=max(0, int(info.get("reactions", 0))),
+            feed=info.get("feed", ""),
         )
 
     def add_share(

@@ -1,0 +1,1 @@
+"""Following feeds: the feed store, polling, item delivery, alerts, ``/digest follow`` & co."""
