@@ -92,6 +92,7 @@ def fid_of(h, channel: str = CHANNEL) -> str:
 
 def test_follow_names_the_feed_fills_the_digest_and_alerts_nothing_old(h, srv):
     h.command("alert export_controls")
+    h.settle()
     items = press_items(srv, 2)
     items.append({"title": "Last month's rule", "link": srv.url("/a/old"), "guid": "old",
                   "published": NOW - 30 * 86400, "description": "Teaser."})  # fmt: skip
@@ -115,6 +116,7 @@ def test_follow_names_the_feed_fills_the_digest_and_alerts_nothing_old(h, srv):
 
 def test_conditional_get_304_then_a_new_item_alerts_once(h, srv):
     h.command("alert export_controls")
+    h.settle()
     url = srv.serve("/press.xml", rss("Press", press_items(srv, 2)), ETag='"v1"')
     follow(h, url)
     fid = fid_of(h)
@@ -199,6 +201,7 @@ def test_alert_cap_folds_the_rest_into_one_more_message(redis_client, srv):
     h = Harness(redis_client, alerts_per_hour=2, feed_host_gap_seconds=0)
     try:
         h.command('alert "entity list"')
+        h.settle()
         url = srv.serve("/press.xml", rss("Press", []), ETag='"v0"')
         follow(h, url)
         later = time.time() + 1
@@ -254,6 +257,7 @@ def test_a_worker_killed_mid_poll_loses_no_item_and_alerts_none_twice(h, srv, ki
     """``mark_seen``: the poll job dies after some items were handed over (the job queue runs
     it again); ``analyze``: an item job dies (the queue retries it)."""
     h.command("alert export_controls")
+    h.settle()
     url = srv.serve("/press.xml", rss("Press", []), ETag='"v0"')
     follow(h, url)
     fid = fid_of(h)

@@ -54,6 +54,9 @@ LOWER = {
     "delivery": {"slack_bolt", "dramatiq", "bot.jobs", "bot.entry", "bot.bootstrap",
                  "bot.slack.app", "bot.flows.sharing", "bot.flows.commands", "handlers"},
     "jobs": {"slack_bolt", "bot.entry", "bot.bootstrap", "handlers"},
+    # followed feeds: given their dependencies (store, fetcher, clients, enqueue) by bootstrap
+    "feeds": {"slack_bolt", "dramatiq", "bot.jobs", "bot.entry", "bot.bootstrap",
+              "bot.slack.app", "bot.flows", "bot.delivery", "handlers"},
 }  # fmt: skip
 
 
