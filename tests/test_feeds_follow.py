@@ -149,9 +149,11 @@ def test_site_url_autodiscovery_following_and_unfollow_by_number(h, srv):
     flat = str(listing["blocks"])
     assert "1. *<" in flat and "Agency Newsroom" in flat and feed in flat
     assert "just now: ok, 2 new" in flat and "2 items in the last 7 days" in flat
+    assert kit(h).store.home_feeds(TEAM_ID) == [(CHANNEL, "Agency Newsroom")]  # the App Home
     h.command("unfollow 1")
     h.settle()
     assert "Unfollowed" in answers(h)[-1]
+    assert kit(h).store.home_feeds(TEAM_ID) == []
     assert kit(h).store.follows(TEAM_ID, CHANNEL) == []
     assert any("unfollowed the feed" in t for t in channel_texts(h))
 
