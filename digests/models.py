@@ -47,7 +47,8 @@ class SharedItem:
     """An article as shared in one channel: what a digest is built from.
 
     ``key`` identifies the article (canonical URL or content hash); the same key shared twice in a
-    channel is one item with two sharers. Times are Unix seconds (UTC).
+    channel is one item with two sharers. Times are Unix seconds (UTC); ``published`` is when
+    the outlet published it, when known (story clustering keeps follow-ups apart by it).
     """
 
     key: str
@@ -61,3 +62,4 @@ class SharedItem:
     permalink: str | None = None
     reactions: int = 0
     feed: str | None = None  # title of the followed feed that brought it (no sharers then)
+    published: float | None = None
