@@ -320,6 +320,23 @@ _URL_DATE = re.compile(
 DAY = 86400.0
 
 
+def parse_published(value: object) -> float | None:
+    """An ISO-8601 date or time ("2025-04-16", "2025-04-16T09:30:00+00:00") as Unix seconds;
+    a date alone is taken as noon UTC, a time without zone as UTC. None when unreadable."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if len(text) <= 10:
+        parsed = parsed.replace(hour=12)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
 def published_at(item: SharedItem) -> float | None:
     """When the outlet published it: ``item.published``, else a date in its URL path."""
     if item.published is not None:

@@ -45,6 +45,17 @@ class Link:
     url: str | None = None
 
 
+@dataclass(frozen=True)
+class StoryItem:
+    """One shared article inside a story, as digest JSON lists it."""
+
+    title: str
+    url: str | None
+    outlet: str
+    sharers: list[str]
+    id: str | None = None
+
+
 @dataclass
 class Story:
     """One story of the digest: one or more shared items reporting the same event."""
@@ -63,6 +74,7 @@ class Story:
     keys: list[str] = field(default_factory=list)  # item keys merged into this story
     developing: bool = False  # also reported in the previous period (``digests.changes``)
     feeds: list[str] = field(default_factory=list)  # titles of the followed feeds that brought it
+    items: list[StoryItem] = field(default_factory=list)  # the representative's first
 
     @property
     def primary_topic(self) -> str:
@@ -176,7 +188,8 @@ def _story(
     rep = max(ordered, key=lambda it: (_share_count(it), it.reactions, -it.shared_at))
     sources: list[str] = []
     also: list[Link] = []
-    for item in [rep, *[it for it in ordered if it is not rep]]:
+    members = [rep, *[it for it in ordered if it is not rep]]
+    for item in members:
         name = outlet_name(item)
         if name not in sources:
             sources.append(name)
@@ -204,6 +217,16 @@ def _story(
         latest_shared_at=max(it.shared_at for it in items),
         keys=list(dict.fromkeys(it.key for it in ordered)),
         feeds=list(dict.fromkeys(it.feed for it in ordered if it.feed)),
+        items=[
+            StoryItem(
+                title=it.title.strip() or it.url or "(untitled)",
+                url=it.url,
+                outlet=outlet_name(it),
+                sharers=list(it.sharers),
+                id=it.id,
+            )
+            for it in members
+        ],
     )
 
 

@@ -63,3 +63,4 @@ class SharedItem:
     reactions: int = 0
     feed: str | None = None  # title of the followed feed that brought it (no sharers then)
     published: float | None = None
+    id: str | None = None  # the caller's own id for it (``digest --input`` lines), if any

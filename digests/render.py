@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from digests.changes import change_text
-from digests.digest import Digest, Link, Section, Story
+from digests.digest import Digest, Link, Section, Story, StoryItem
 from digests.schedule import MONTH_NAMES, format_local
 from digests.topics.shown import shown_tags
 
@@ -472,6 +472,12 @@ def _iso(ts: float, tz: str) -> str:
     return _local(ts, tz).isoformat(timespec="seconds")
 
 
+def _item_json(item: StoryItem) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": item.id} if item.id is not None else {}
+    out.update(title=item.title, url=item.url, outlet=item.outlet, sharers=list(item.sharers))
+    return out
+
+
 def digest_to_json(digest: Digest) -> dict[str, Any]:
     """A JSON-ready dict (``--format json``): ids for topics, ISO-8601 times in the digest's tz."""
     return {
@@ -507,6 +513,7 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
                         "keys": list(story.keys),
                         "developing": story.developing,
                         "feeds": list(story.feeds),
+                        "items": [_item_json(item) for item in story.items],
                     }
                     for story in section.stories
                 ],

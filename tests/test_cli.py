@@ -142,6 +142,10 @@ def test_digest_command_prints_a_channel_digest(redis_client, redis_url):
         run(["digest", "--channel", "C9", "--format", "json"], env={"REDIS_URL": redis_url}).stdout
     )
     assert data["total_stories"] == 1
+    assert data["sections"][0]["stories"][0]["items"] == [
+        {"title": "Entity List grows", "url": "https://a.example/1", "outlet": "a.example",
+         "sharers": ["U1"]}
+    ]  # fmt: skip
     out = run(["digest", "--channel", "C9", "--since", "yesterday"], env={"REDIS_URL": redis_url})
     assert out.returncode == 2 and "ISO-8601" in out.stderr
 

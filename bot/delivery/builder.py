@@ -235,14 +235,8 @@ class DigestBuilder:
             digest = self.build(team, channel, until=last[1], schedule=schedule, since=last[0])
             when = format_period(last[0], last[1], digest.tz)
             note = f"Nothing new since the last digest; printed the last digest's period: {when}."
-        if fmt == "json":
-            return json.dumps(digest_to_json(digest), ensure_ascii=False, indent=2), note
-        if fmt == "blocks":
-            parts = self.render_parts(digest, None)
-            text = json.dumps(
-                [{"text": t, "blocks": b} for t, b in parts], ensure_ascii=False, indent=2
-            )
-            return text, note
+        if fmt in ("json", "blocks"):
+            return self.format_digest(digest, fmt), note
         chart = None
         if output is not None:
             periods = self.chart_periods(team, channel, digest)
@@ -254,6 +248,19 @@ class DigestBuilder:
                 path.write_bytes(png)
                 chart = (path.name, alt_text(periods, digest.tz))
         return render_markdown(digest, chart), note
+
+    def format_digest(self, digest, fmt: str, extra: dict | None = None) -> str:
+        """A digest as the CLI prints it: ``json`` (plus ``extra`` keys), ``blocks`` (the Slack
+        parts it would post) or ``markdown`` (without the trend chart)."""
+        if fmt == "json":
+            out = {**digest_to_json(digest), **(extra or {})}
+            return json.dumps(out, ensure_ascii=False, indent=2)
+        if fmt == "blocks":
+            parts = self.render_parts(digest, None)
+            return json.dumps(
+                [{"text": t, "blocks": b} for t, b in parts], ensure_ascii=False, indent=2
+            )
+        return render_markdown(digest)
 
     def _last_period(
         self, team: str, channel: str, schedule: Schedule | None

@@ -219,8 +219,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--jobs", type=int, default=1, help="parallel workers for --jsonl (default 1)")
     s.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
 
-    d = sub.add_parser("digest", help="print a channel's digest from the store")
-    d.add_argument("--channel", required=True, help="channel id, e.g. C0123456")
+    d = sub.add_parser(
+        "digest", help="print a channel's digest from the store, or build one from a file"
+    )
+    where = d.add_mutually_exclusive_group(required=True)
+    where.add_argument("--channel", help="channel id, e.g. C0123456")
+    where.add_argument(
+        "--input",
+        metavar="FILE.jsonl",
+        help='articles, one JSON object a line: {"id", "text"|"html"|"url", "title"?, "url"?, '
+        '"published"?} (summarize --jsonl input); bad lines are reported on stderr',
+    )
     d.add_argument("--team", help="workspace id (optional when the store holds one workspace)")
     d.add_argument(
         "--since",

@@ -52,6 +52,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from digests.cluster import parse_published
 from digests.models import SharedItem, TopicTag
 
 log = logging.getLogger(__name__)
@@ -180,6 +181,7 @@ def item_from(share: Share, article: dict) -> SharedItem:
         permalink=share.permalink or None,
         reactions=share.reactions,
         feed=share.feed or None,
+        published=parse_published(article.get("published")),
     )
 
 
