@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from digests.cluster import cluster_items
 from digests.models import SharedItem, TopicTag
-from digests.text import split_sentences
+from digests.text import clean_text, split_sentences
 from digests.topics.shown import shown_tags
 
 OTHER = "other"
@@ -126,10 +126,14 @@ def outlet_name(item: SharedItem) -> str:
 
 
 def make_gist(summary: Sequence[str], max_chars: int = GIST_MAX_CHARS) -> str:
-    """One or two sentences: the second only while the gist stays short enough to skim."""
+    """One or two sentences: the second only while the gist stays short enough to skim.
+
+    Each summary sentence is cleaned again (a stored summary may predate today's cleaning), so
+    no dateline, "Published •" stamp, byline or bullet opens a gist."""
     sentences: list[str] = []
     for chunk in summary:
-        sentences.extend(s.strip() for s in split_sentences(chunk.strip()) if s.strip())
+        chunk = " ".join(clean_text(chunk).split())
+        sentences.extend(s.strip() for s in split_sentences(chunk) if s.strip())
         if len(sentences) >= 2:
             break
     if not sentences:

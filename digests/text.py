@@ -28,6 +28,7 @@ __all__ = [
     "is_junk_sentence",
     "split_paragraphs",
     "split_sentences",
+    "title_and_body",
     "word_count",
 ]
 
@@ -133,6 +134,41 @@ _AGENCIES = (
 )
 _DASH = r"(?:--|-|—|–|:)"
 
+# Dates and times as page furniture writes them: "10 April 2025 at 5:34 PM", "Sat October 29,
+# 2016", "6:35 PM ET", "2025-09-25", "3 hours ago".
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_WEEKDAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?,?"
+_DATE = (
+    rf"(?:{_WEEKDAY}\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}"
+    rf"|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})"
+)
+_TIME = (
+    r"(?:\d{1,2}[:.]\d{2}|\d{1,2}\s*(?=[AaPp]\.?[Mm]))\s*(?:[AaPp]\.?[Mm]\.?)?(?:\s*[A-Z]{2,4}\b)?"
+)
+_AGO = r"\d{1,3}\s+(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?)\s+ago"
+_WHEN = (
+    rf"(?:{_DATE}(?:,?\s*(?:at\s+)?{_TIME})?|{_TIME},?\s*{_DATE}|{_TIME}|{_AGO}"
+    rf"|(?:today|yesterday)(?:,?\s*(?:at\s+)?{_TIME})?)"
+)
+# "Published • 10 April 2025 at 5:34 PM", "Updated: 6:35 PM ET, Sat October 29, 2016",
+# "date 2025-09-25" (scraped page metadata), at the start of a line.
+_STAMP = re.compile(
+    rf"^(?i:(?:first\s+|last\s+)?(?:published|updated|posted|modified)|date)"
+    rf"\s*(?:[:•·|–—-]\s*|on\s+|at\s+)?\.?\s*{_WHEN}\s*[.|•·]?\s*",
+)
+# Lines that only date the page: "Saturday, 30 August 2014", "Washington, DC – September 26,
+# 2025", "Updated 3 hours ago", "Category: English Premier League".
+_DATE_LINE = re.compile(
+    rf"^(?:{_WHEN}|[A-Z][\w.'’-]*(?:[ ,]+[A-Z][\w.'’-]*){{0,4}}\s*[–—-]\s*{_WHEN}"
+    rf"|(?:Category|Categories|Tags?|Filed under|Topics)\s*:.{{0,200}})\.?$"
+)
+# Bullets that start a line: the item's text stays, the marker goes.
+_BULLET = re.compile(r"^[•◦▪▫‣∙·●○■□➢➤►▶*–-](?=\s)\s*")
+
 # Whole lines that are never article prose. Matched against a stripped line.
 _JUNK_LINE = re.compile(
     r"""^(?:
@@ -168,6 +204,7 @@ _LEADING_JUNK = [
         r"[\w ,:/]{1,60}?\d{4}\s*\.?\s*(?:\|\s*\.?\s*)?"
     ),
     re.compile(r"^Last updated at [\w ,:]{1,60}?\d{4}\s*\.\s*", re.IGNORECASE),
+    _STAMP,
     # Datelines: "WASHINGTON (Reuters) -", "BERLIN, Germany (CNN) --", "(CNN)", "Miami (CNN)"
     re.compile(
         rf"^(?-i:[A-Z][\w.'’-]*(?:[ ,]+[A-Z][\w.'’-]*){{0,3}},?\s*"
@@ -243,27 +280,41 @@ def _strip_leading_junk(line: str) -> str:
     return line
 
 
-def clean_text(text: str) -> str:
-    """Drop what a reader skips (bylines, datelines, captions, share bars, quoted replies)
-    and normalize whitespace, keeping blank-line paragraphs: summaries built from this
-    never start with "By . Associated Press ."."""
+def _raw_lines(text: str) -> list[str]:
+    """Lines of ``text`` in NFC, without invisible characters (Slack markup is decoded at the
+    way in, ``from_slack``)."""
     text = unicodedata.normalize("NFC", text)
     for invisible in _INVISIBLE:  # str.replace: translate() is ~10x slower on long text
         text = text.replace(invisible, "")
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
+    return text.split("\n")
 
+
+def _clean_line(raw: str) -> str | None:
+    """One line without its bullet, leading junk (datelines, "Published • …", "date …") and
+    inline junk; ``None`` when nothing worth reading is left ("" stays: a paragraph break)."""
+    line = _SPACES.sub(" ", raw).strip()
+    if not line:
+        return ""
+    if line.startswith(">"):  # quoted reply in Slack or e-mail
+        return None
+    line = _strip_leading_junk(_BULLET.sub("", line))
+    line = _INLINE_JUNK.sub("", line)
+    line = _SPACES.sub(" ", _STRAY_PERIOD.sub(" ", line)).strip()
+    if not line or _JUNK_LINE.match(line) or _DATE_LINE.match(line):
+        return None
+    return line
+
+
+def clean_text(text: str) -> str:
+    """Drop what a reader skips (bylines, datelines, captions, share bars, quoted replies)
+    and normalize whitespace, keeping blank-line paragraphs: summaries built from this
+    never start with "By . Associated Press ."."""
     lines: list[str] = []
-    for raw in text.split("\n"):
-        line = _SPACES.sub(" ", raw).strip()
-        if line.startswith(">"):  # quoted reply in Slack or e-mail
-            continue
-        if line:
-            line = _strip_leading_junk(line)
-            line = _INLINE_JUNK.sub("", line)
-            line = _SPACES.sub(" ", _STRAY_PERIOD.sub(" ", line)).strip()
-            if not line or _JUNK_LINE.match(line):
-                continue
-        lines.append(line)
+    for raw in _raw_lines(text):
+        line = _clean_line(raw)
+        if line is not None:
+            lines.append(line)
 
     # A short line with no closing punctuation followed by more text is a headline or a caption:
     # give it its own paragraph so it never runs into the next sentence.
@@ -280,6 +331,40 @@ def clean_text(text: str) -> str:
         ):
             out.append("")
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
+
+
+TITLE_MAX_CHARS = 120  # a longer first line is prose, not a headline
+GUESSED_TITLE_CHARS = 90
+_HEADLINE_END = re.compile(r"[.!?:;,]$")
+
+
+def title_and_body(text: str) -> tuple[str, str]:
+    """A title for pasted text without one, and the text to summarize.
+
+    The title is a headline-like first line (short, no closing punctuation, more text below;
+    never a bullet item, a dateline, a byline or a "Published …" stamp, which cleaning drops
+    first), taken out of the body; else the text's first full sentence, clipped.
+    """
+    first_raw = next((raw for raw in _raw_lines(text) if _clean_line(raw)), "")
+    cleaned = clean_text(text)
+    first, _, rest = cleaned.partition("\n")
+    first = first.strip()
+    words = first.split()
+    if (
+        first
+        and rest.strip()
+        and not _BULLET.match(first_raw.strip())
+        and len(first) <= TITLE_MAX_CHARS
+        and len(words) >= 2
+        and not _HEADLINE_END.search(first)
+        and _LETTER.search(first)
+    ):
+        return first, rest.strip()
+    sentences = [s for s in split_sentences(cleaned) if len(s.split()) >= 4]
+    opening = sentences[0] if sentences else first
+    if len(opening) > GUESSED_TITLE_CHARS:
+        opening = opening[: GUESSED_TITLE_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return opening, cleaned
 
 
 # Sentences that are site furniture rather than news, kept out of every summary.

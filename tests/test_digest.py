@@ -228,6 +228,17 @@ def test_gist_is_one_or_two_sentences() -> None:
     assert make_gist([]) == ""
 
 
+def test_gist_never_opens_on_a_stamp_dateline_or_bullet() -> None:
+    stored = [
+        "Published • 10 April 2025 at 5:34 PM Trump Hikes China Tariffs to 125%.",
+        "The rise takes effect at once.",
+    ]
+    assert make_gist(stored) == "Trump Hikes China Tariffs to 125%. The rise takes effect at once."
+    assert make_gist(["date 2025-09-25 Trump signed the order.", "• Oracle leads the deal."]) == (
+        "Trump signed the order. Oracle leads the deal."
+    )
+
+
 # -- rendering -------------------------------------------------------------------------------------
 
 

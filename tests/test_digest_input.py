@@ -114,3 +114,19 @@ def test_missing_file_and_nothing_usable_exit_2(tmp_path):
     assert out.returncode == 2 and "No line" in out.stderr and "Traceback" not in out.stderr
     out = run(["digest"])
     assert out.returncode == 2 and "--input" in out.stderr
+
+
+def test_titles_and_gists_of_pasted_texts_skip_stamps_and_bullets(tmp_path):
+    path = write_input(
+        tmp_path,
+        [
+            {"id": "a", "text": f"Published • 10 April 2025 at 5:34 PM\nUS sets port fees\n{PORT_FEES_A}"},
+            {"id": "b", "text": f"• Taiwan\n• Drills\ndate 2025-04-10 {DRILLS}"},
+        ],
+    )  # fmt: skip
+    data = json.loads(run(["digest", "--input", str(path), "--format", "json"]).stdout)
+    stories = {s["items"][0]["id"]: s for sec in data["sections"] for s in sec["stories"]}
+    assert stories["a"]["title"] == "US sets port fees"
+    assert stories["a"]["gist"].startswith("The US Trade Representative said on Thursday")
+    assert stories["b"]["title"].startswith("China's military began three days of exercises")
+    assert stories["b"]["gist"].startswith("China's military began")

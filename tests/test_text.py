@@ -15,6 +15,7 @@ from digests.text import (
     from_slack,
     is_junk_sentence,
     split_sentences,
+    title_and_body,
     word_count,
 )
 
@@ -161,10 +162,68 @@ BODY = "The Senate passed the bill on Tuesday. The House votes next week."
         f"PUBLISHED: 10:00 EST, 1 May 2024\n{BODY}",
         f"Share this withEmailFacebookTwitterWhatsAppCopy this link{BODY}",
         f"Media playback is not supported on this device{BODY}",
+        f"Published • 10 April 2025 at 5:34 PM\n{BODY}",
+        f"Published • 10 April 2025 at 5:34 PM {BODY}",
+        f"Updated 6:35 PM ET, Sat October 29, 2016\n{BODY}",
+        f"Updated: 3 hours ago\n{BODY}",
+        f"Last updated on April 10, 2025, 5:34 p.m. EDT {BODY}",
+        f"date 2025-09-25 {BODY}",
+        f"Saturday, 30 August 2014\n{BODY}",
+        f"Washington, DC – September 26, 2025\n{BODY}",
+        f"By Jane Smith and Tom Jones\nUpdated 6:35 PM ET, Sat October 29, 2016\n{BODY}",
+        f"Category: English Premier League\n{BODY}",
+        f"• {BODY}",
     ],
 )
 def test_clean_text_drops_bylines_and_datelines(dirty: str) -> None:
     assert clean_text(dirty) == BODY
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "Updated figures showed exports fell 5% in March.",
+        "Published reports said the deal was close.",
+        "Dated rules from 1998 still apply, officials said.",
+        "- 5 percent is the floor, the minister said.",
+    ],
+)
+def test_clean_text_keeps_prose_that_starts_like_a_stamp(prose: str) -> None:
+    assert clean_text(prose) == prose.removeprefix("- ")
+
+
+HEADLINE_BODY = (
+    "The Ministry of Commerce said on Thursday that exports of graphite will need licences "
+    "from December. Exporters have two weeks to apply."
+)
+
+
+@pytest.mark.parametrize(
+    ("pasted", "title"),
+    [
+        # A headline-like first line is the title, under whatever furniture comes first.
+        (f"Graphite exports need licences\n{HEADLINE_BODY}", "Graphite exports need licences"),
+        (f"date 2024-05-23 Ministry of Commerce curbs graphite\n{HEADLINE_BODY}",
+         "Ministry of Commerce curbs graphite"),
+        (f"Published • 10 April 2025 at 5:34 PM\nTrump Hikes China Tariffs to 125%\n{HEADLINE_BODY}",
+         "Trump Hikes China Tariffs to 125%"),
+        (f"By Jane Smith\nSaturday, 30 August 2014\nGraphite curbs widen\n{HEADLINE_BODY}",
+         "Graphite curbs widen"),
+        # Else the first full sentence, never a bullet item or a date.
+        (f"• Premier League\n• La Liga\n{HEADLINE_BODY}",
+         "The Ministry of Commerce said on Thursday that exports of graphite will need licences…"),
+        (f"date 2024-05-23 {HEADLINE_BODY}",
+         "The Ministry of Commerce said on Thursday that exports of graphite will need licences…"),
+        ("Exporters have two weeks to apply. The rule starts in December.",
+         "Exporters have two weeks to apply."),
+    ],
+)  # fmt: skip
+def test_title_of_pasted_text(pasted: str, title: str) -> None:
+    guessed, body = title_and_body(pasted)
+    assert guessed == title
+    assert len(guessed) <= 120 and not guessed.startswith(("•", "date", "Published"))
+    assert "Exporters have two weeks to apply." in body
+    assert not body.startswith(title) or title.endswith(("…", "."))  # a headline leaves the body
 
 
 @pytest.mark.parametrize(
