@@ -5,11 +5,14 @@ each article goes through the real pipeline (``analyze``: cleaning, the default 
 tagger) and becomes a shared item (title + summary + URL, all shared at the same moment, so only
 dates in URLs tell time apart). Cross-validation grouped by event: the on-topic events are dealt
 into ``FOLDS`` folds (``REPEATS`` random deals); for each fold the threshold is tuned on the other
-folds (each fold one batch; the highest pooled recall with pooled precision ≥ ``TUNE_PRECISION``)
-and measured on one batch of the held-out fold's articles plus every off-topic article (sport,
-science, film: negatives, never tuned on). Pairs are counted within each held-out batch and
-pooled over folds and deals. Only held-out numbers are reported; the fixed shipped threshold is
-measured the same way for comparison.
+folds, as channel-like batches of every size (each training fold as one batch, plus
+``SMALL_BATCHES`` random batches of 2-12 of their articles: a quiet channel's batch IDF knows
+little, so a threshold tuned on big batches alone over-merges there), taking the highest pooled
+recall with pooled precision ≥ ``TUNE_PRECISION``. It is measured on one batch of the held-out
+fold's articles plus every off-topic article (sport, science, film: negatives, never tuned on),
+and on random 2-12-article batches of those. Pairs are counted within each batch and pooled over
+folds and deals. Only held-out numbers are reported; the previous fixed threshold is measured
+the same way for comparison.
 
 Speed: ``cluster_items`` on synthetic channel-weeks (``digest_build.synthetic``) of 2,500, 5,000
 and 10,000 articles, next to tokenizing every item once (the least any text clustering does),
@@ -45,10 +48,10 @@ from digests.topics import Taxonomy  # noqa: E402
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
 FOLDS = 5
-REPEATS = 20
-TUNE_PRECISION = 0.99
+REPEATS = 10
+TUNE_PRECISION = 0.95  # the target itself, over batches of every size
 GRID = [round(0.10 + 0.01 * k, 2) for k in range(13)]  # 0.10 … 0.22
-SMALL_BATCHES = 60  # random 2- and 6-article batches per fold, for tuning and for the check
+SMALL_BATCHES = 40  # random 2-12-article batches per fold, for tuning and for the check
 SIZES = (2_500, 5_000, 10_000)
 PREVIOUS_THRESHOLD = 0.20  # before issue 10, for comparison
 
@@ -127,9 +130,8 @@ def deal_folds(events: list[str], sizes: Counter, rng: random.Random) -> list[li
 
 
 def small_batches(rows: list[int], rng: random.Random) -> list[list[int]]:
-    """A quiet channel's batches: random pairs and sixes (batch IDF knows little there).
-    Measured with the thresholds tuned on fold batches, not tuned on themselves."""
-    return [rng.sample(rows, 2 if k % 2 else 6) for k in range(SMALL_BATCHES)]
+    """Quieter channels' batches: 2 to 12 random articles (batch IDF knows little there)."""
+    return [rng.sample(rows, min(len(rows), 2 + k % 11)) for k in range(SMALL_BATCHES)]
 
 
 def tune(items, gold, batches: list[list[int]]) -> float:
@@ -167,7 +169,7 @@ def cross_validate(items, gold, on_topic, repeats: int = REPEATS) -> dict:
         this: Counts = (0, 0, 0)
         for k in range(FOLDS):
             train = [f for j, f in enumerate(fold_rows) if j != k]
-            threshold = tune(items, gold, train)
+            threshold = tune(items, gold, train + small_batches(sum(train, []), rng))
             chosen.append(threshold)
             held_out = fold_rows[k] + off
             this = add(this, batch_counts(items, gold, held_out, threshold, misses))
@@ -251,8 +253,13 @@ def timing(sizes: Sequence[int] = SIZES) -> dict:
         rows.append({"articles": n, "cluster_s": round(t_cluster, 3), "tokenize_s": round(t_tok, 3),
                      "ratio_to_tokenize": round(t_cluster / t_tok, 2)})  # fmt: skip
     for a, b in itertools.pairwise(rows):
+        # Against the linear baseline measured beside it, so a busy machine does not skew it:
+        # 1 = linear, 2 = quadratic.
         b["growth_exponent"] = round(
-            math.log(b["cluster_s"] / a["cluster_s"]) / math.log(b["articles"] / a["articles"]), 2
+            1
+            + math.log(b["ratio_to_tokenize"] / a["ratio_to_tokenize"])
+            / math.log(b["articles"] / a["articles"]),
+            2,
         )
     return {"sizes": rows, "cores": os.cpu_count()}
 
@@ -276,7 +283,7 @@ def markdown(quality: dict | None, speed: dict) -> str:
             f"{h['precision']:.3f} ({h['precision_range'][0]:.2f}–{h['precision_range'][1]:.2f}) | "
             f"{h['recall']:.3f} ({h['recall_range'][0]:.2f}–{h['recall_range'][1]:.2f}) | "
             f"{h['f1']:.3f} | {h['tp']} / {h['fp']} / {h['fn']} |",
-            f"| same tuned thresholds, held-out 2- and 6-article batches | {sb['precision']:.3f} | "
+            f"| same tuned thresholds, held-out 2-12-article batches | {sb['precision']:.3f} | "
             f"{sb['recall']:.3f} | | |",
             f"| previous fixed {s['threshold']} (fold batches) | {s['precision']:.3f} | "
             f"{s['recall']:.3f} | | |",
@@ -293,7 +300,7 @@ def markdown(quality: dict | None, speed: dict) -> str:
     lines += [
         f"Clustering time, synthetic channel-weeks ({speed['cores']} cores):",
         "",
-        "| articles | cluster_items | tokenize only (baseline) | ratio | growth exponent |",
+        "| articles | cluster_items | tokenize only (baseline) | ratio | growth exponent (1 = linear) |",
         "|---|---|---|---|---|",
     ]
     for row in speed["sizes"]:

@@ -30,12 +30,11 @@ Why this shape:
   only when nearly the same text, so the same subject a week later stays a separate story.
 
 ``DEFAULT_THRESHOLD`` comes from grouped cross-validation on labelled same-event articles of
-US-China policy news (bench/quality_clusters.py: 5 folds by event, thresholds tuned on the
-training folds for the best recall at precision >= 0.99 there; 0.13 is the median choice).
-Held-out on fold batches plus off-topic negatives it gave pairwise precision ~0.96 and recall
-~0.87 (the old 0.20: 1.00 / 0.44). The cost: very small batches (two to six shares) carry no
-batch IDF, so same-topic different events merge more often there (precision ~0.85-0.9), as does
-a same-subject reaction story within the same few days.
+US-China policy news (bench/quality_clusters.py: folds by event; on the training folds, as
+batches of every size from 2 articles to a whole fold, the threshold with the best recall at
+precision >= 0.95; 0.14 is that choice on all events). Its held-out figures are in the README.
+Small batches are the hard case: with two to six shares the batch IDF knows nothing about which
+words are common, so a lower threshold merges different events on one subject there.
 """
 
 from __future__ import annotations
@@ -51,7 +50,7 @@ from urllib.parse import urlsplit
 from digests.models import SharedItem
 from digests.urls import canonical_url
 
-DEFAULT_THRESHOLD = 0.13
+DEFAULT_THRESHOLD = 0.14
 SAME_OUTLET_THRESHOLD = 0.65
 # Reports of one event appear within a few days; beyond that, only near-copies
 # (SAME_OUTLET_THRESHOLD) join.
