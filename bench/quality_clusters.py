@@ -313,7 +313,30 @@ def run(eval_dir: Path = EVAL_DIR, sizes: Sequence[int] = SIZES) -> tuple[str, d
     if (eval_dir / "topics_policy.jsonl").exists():
         quality = cross_validate(*load_items(eval_dir))
     speed = timing(sizes)
-    return markdown(quality, speed), {"clusters": quality, "cluster_speed": speed}
+    figures = []
+    if quality is not None:
+        held = quality["held_out"]
+        figures += [
+            {"name": "clusters held-out pairwise precision", "value": held["precision"],
+             "target": ">= 0.95", "pass": held["precision"] >= 0.95},
+            {"name": "clusters held-out pairwise recall", "value": held["recall"],
+             "target": ">= 0.80", "pass": held["recall"] >= 0.80},
+        ]  # fmt: skip
+    largest = speed["sizes"][-1]
+    figures.append(
+        {"name": f"cluster {largest['articles']:,} articles (CPU, one thread)",
+         "value": largest["cluster_s"], "unit": "s", "target": "< 5", "pass": largest["cluster_s"] < 5}
+    )  # fmt: skip
+    if "growth_exponent" in largest:
+        figures.append(
+            {"name": "clustering growth exponent", "value": largest["growth_exponent"],
+             "target": "< 2 (sub-quadratic)", "pass": largest["growth_exponent"] < 2}
+        )  # fmt: skip
+    return markdown(quality, speed), {
+        "figures": figures,
+        "clusters": quality,
+        "cluster_speed": speed,
+    }
 
 
 def main() -> None:
