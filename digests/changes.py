@@ -14,6 +14,7 @@ similarity and vetoes as the digest itself (:func:`digests.cluster.cluster_items
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,7 +87,7 @@ def developing_keys(previous: Sequence[SharedItem], current: Sequence[SharedItem
     items = [*previous, *current]
     cut = len(previous)
     found: set[str] = set()
-    for group in cluster_items(items):
+    for group in cluster_items(items, max_gap_days=math.inf):  # a follow-up continues it
         if group[0] < cut <= group[-1]:  # indices ascend: both periods are in the group
             found.update(items[i].key for i in group if i >= cut)
     return found

@@ -386,6 +386,7 @@ def _compatible(
     figures: list[frozenset[str]],
     vectors: Sequence[Vector],
     times: Sequence[When],
+    max_gap_days: float,
 ) -> bool:
     """Vetoes on top of the similarity, checked pairwise across two groups about to merge:
 
@@ -402,19 +403,22 @@ def _compatible(
         for j in mb:
             if figures[i] and figures[j] and not figures[i] & figures[j]:
                 return False
-            strict = outlets[i] & outlets[j] or gap_days(times[i], times[j]) > MAX_GAP_DAYS
+            strict = outlets[i] & outlets[j] or gap_days(times[i], times[j]) > max_gap_days
             if strict and _dot(vectors[i], vectors[j]) < SAME_OUTLET_THRESHOLD:
                 return False
     return True
 
 
 def cluster_items(
-    items: Sequence[SharedItem], threshold: float = DEFAULT_THRESHOLD
+    items: Sequence[SharedItem],
+    threshold: float = DEFAULT_THRESHOLD,
+    max_gap_days: float = MAX_GAP_DAYS,
 ) -> list[list[int]]:
     """Group indices of ``items`` that report the same story.
 
     Every index appears in exactly one group; groups are sorted by their first index, and each
     group's indices ascend. Items sharing a key or normalized URL are always together.
+    ``max_gap_days=math.inf`` groups a storyline across periods (a follow-up with its story).
     """
     if not items:
         return []
@@ -448,7 +452,7 @@ def cluster_items(
         if _dot(va, vb) / (sizes[ra] * sizes[rb]) < threshold:
             continue
         ma, mb = members.get(ra, [ra]), members.get(rb, [rb])
-        if not _compatible(ma, mb, unit_outlets, figures, vectors, times):
+        if not _compatible(ma, mb, unit_outlets, figures, vectors, times, max_gap_days):
             continue
         merged = dict(va)
         for f, w in vb.items():

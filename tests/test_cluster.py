@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
 import sys
 from datetime import UTC, datetime
@@ -107,6 +108,8 @@ def test_follow_up_a_week_later_stays_apart_by_publication_date() -> None:
     assert cluster_items([first, again]) == [[0, 1]]  # two days apart: still one story
     again.published = first.published + week
     assert cluster_items([first, again]) == [[0], [1]]  # a week later: a follow-up
+    # ...of the same storyline, which "still developing" (digests.changes) looks for.
+    assert cluster_items([first, again], max_gap_days=math.inf) == [[0, 1]]
 
 
 def test_without_publication_dates_share_times_or_url_dates_tell_time() -> None:

@@ -49,14 +49,15 @@ WORDS = ("harbor", "wheat", "lithium", "satellite", "vaccine", "pension", "railw
 
 
 def share(h, n: int, when: float, topic: str = "export_controls", title: str | None = None) -> str:
-    """A stored share whose title shares no words with any other n (so no two cluster)."""
+    """A stored share whose title and summary share no words with any other n (so no two
+    cluster, whatever the batch size)."""
     store = h.bot.stores.for_team(TEAM)
     akey = f"u{n:05d}"
     distinct = " ".join(f"{WORDS[(n + i) % len(WORDS)]}{n}" for i in range(3))
     store.save_article(akey, {
         "title": title or f"Story number {n} {distinct}",
         "url": f"https://news{n % 5}.example/a/{n}", "site": f"News {n % 5}",
-        "summary": [f"Sentence one of story {n} word{n} zeta{n}.", "Second sentence."],
+        "summary": [f"Zeta{n} word{n} eta{n} rho{n}.", f"Theta{n} iota{n} kappa{n}."],
         "topics": [{"topic": topic, "label": topic.title(), "score": 0.9, "evidence": [topic]}],
     }, now=when)  # fmt: skip
     store.add_share(CHANNEL, akey, user=f"U{n % 3}", message_ts=f"{when:.6f}", now=when)
