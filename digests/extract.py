@@ -1,63 +1,45 @@
 """Article text and metadata from fetched bytes (pure: no network, testable with literal pages).
 
-The fetcher hands us bytes; we decode them the way a browser would, let trafilatura find the
-article body and its metadata, keep paragraphs apart (the sentence splitter and the summary
-renderer need them), and say when a page is paywalled. We report paywalls and never try to get
-around them: the summary covers the public opening.
+The fetcher hands us bytes; we decode them the way a browser would, refuse markup too big to
+extract within budget, let trafilatura find the article body (``page_meta`` reads the title,
+site, author and date), keep paragraphs apart (the sentence splitter and the summary renderer
+need them), and say when a page holds only a paywalled opening (``paywall``). We report
+paywalls and never try to get around them: the summary covers the public opening.
 """
 
 from __future__ import annotations
 
 import codecs
-import json
 import re
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import trafilatura
 from lxml.html import HtmlElement
 
 from digests.errors import InputError
 from digests.models import Article
+from digests.page_meta import page_meta, repeats_headline, site_from_url
+from digests.paywall import is_paywalled, is_prompt_block
 
-__all__ = ["MIN_WORDS", "PAYWALL_NOTE", "decode_body", "extract_article", "is_paywalled"]
+__all__ = [
+    "MAX_ELEMENTS",
+    "MIN_WORDS",
+    "PAYWALL_NOTE",
+    "check_markup",
+    "decode_body",
+    "extract_article",
+    "word_count",
+]
 
 PAYWALL_NOTE = "Only the opening is public; this summary covers what is."
 MIN_WORDS = 20  # fewer words than this is a stub, a JS shell or an error page, not an article
-SHORT_WORDS = 150  # a teaser this short plus a subscribe prompt reads as a paywall
+# Markup budget, checked before parsing. Extraction cost grows faster than the element count
+# (libxml2's XPath node-set merges): a 20,000-element page takes 1-3 s, a 160,000-element one
+# two minutes. Real news pages have 1,000-10,000 elements; the fetcher already stops at 5 MB.
+MAX_ELEMENTS = 20_000
+MAX_MARKUP_BYTES = 5_000_000
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-
-# Strong phrases: on their own they mean the article is gated.
-_GATE = re.compile(
-    r"subscribe(?: now| today)? to (?:continue|keep) reading"
-    r"|subscribe to (?:read|unlock|access) (?:the (?:full|rest|whole)|this|more)"
-    r"|(?:to )?(?:continue|keep) reading,? (?:please )?(?:subscribe|become a subscriber)"
-    r"|(?:sign|log) in (?:or (?:subscribe|register) )?to (?:continue|keep) reading"
-    r"|(?:create|register for) a free account to (?:continue|keep) reading"
-    r"|this (?:article|story|content|piece) is (?:only )?(?:available |reserved )?(?:for|to) "
-    r"(?:paid |paying |our )?subscribers"
-    r"|(?:exclusive |available )?(?:for|to) subscribers only"
-    r"|subscribers?[- ]only (?:article|story|content)"
-    r"|you(?:'ve| have) (?:reached|used(?: up)?|hit) (?:your|all(?: of)? your|the) "
-    r"(?:monthly )?(?:limit of )?(?:\d+ )?free (?:articles?|stories|reads)"
-    r"|the rest of this (?:article|story) is (?:for|available to) subscribers",
-    re.IGNORECASE,
-)
-# Every strong phrase contains one of these; the full pattern runs only around them (10x faster).
-_GATE_HINT = re.compile(r"subscri|reading|free (?:articles?|stories|reads)", re.IGNORECASE)
-# Weak phrases: newsletters and footers say these too; they count only next to a short text.
-_PROMPT = re.compile(
-    r"already a subscriber|subscribe (?:now|today)|become a (?:subscriber|member)"
-    r"|start your (?:free )?trial|unlimited (?:digital )?access|\bsign in to read\b",
-    re.IGNORECASE,
-)
-# class/id tokens sites put on gated content or on the gate itself.
-_GATE_MARKER = re.compile(
-    r"pay-?wall|subscriber[s]?[-_]?only|metered-?content|premium-content|reg-?wall"
-    r"|registration-wall|article-locked|locked-content|content-locked|piano-offer",
-    re.IGNORECASE,
-)
 
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE
@@ -120,6 +102,29 @@ def _norm(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def _text(element: HtmlElement) -> str:
+    """An element's text with line breaks (trafilatura's ``<lb/>``) read as spaces.
+
+    ``"".join(itertext())`` would glue "dates:<br>June 9" into "dates:June 9".
+    """
+    if not len(element):
+        return _norm(element.text or "")
+    if next(element.iter("lb"), None) is None:
+        return _norm("".join(element.itertext()))
+    parts: list[str] = []
+
+    def walk(node: HtmlElement) -> None:
+        if node.tag == "lb":
+            parts.append(" ")
+        parts.append(node.text or "")
+        for child in node:
+            walk(child)
+            parts.append(child.tail or "")
+
+    walk(element)
+    return _norm("".join(parts))
+
+
 def _blocks(body: HtmlElement) -> Iterator[tuple[str, str]]:
     """(kind, text) per top-level block of trafilatura's output tree, in order."""
     if body.text and body.text.strip():
@@ -127,108 +132,79 @@ def _blocks(body: HtmlElement) -> Iterator[tuple[str, str]]:
     for child in body:
         tag = child.tag if isinstance(child.tag, str) else ""
         if tag == "list":
-            items = [_norm("".join(item.itertext())) for item in child.iter("item")]
+            items = [_text(item) for item in child.iter("item")]
             text = "\n".join(i for i in items if i)
         elif tag == "table":
             rows = []
             for row in child.iter("row"):
-                cells = [_norm("".join(cell.itertext())) for cell in row.iter("cell")]
+                cells = [_text(cell) for cell in row.iter("cell")]
                 rows.append(" | ".join(c for c in cells if c))
             text = "\n".join(r for r in rows if r)
-        elif tag == "graphic":
+        elif tag in ("graphic", "lb"):
             text = ""
         else:
-            text = _norm("".join(child.itertext()))
+            text = _text(child)
         if text:
             yield tag or "p", text
         if child.tail and child.tail.strip():
             yield "p", _norm(child.tail)
 
 
-def _json_ld_gated(tree: HtmlElement) -> bool:
-    """schema.org ``isAccessibleForFree: false`` anywhere in the page's JSON-LD or microdata."""
-
-    def walk(node: object) -> bool:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key.lower() == "isaccessibleforfree" and str(value).strip().lower() in (
-                    "false",
-                    "no",
-                    "0",
-                ):
-                    return True
-                if walk(value):
-                    return True
-        elif isinstance(node, list):
-            return any(walk(v) for v in node)
-        return False
-
-    for script in tree.xpath('//script[contains(translate(@type, "JSONLD", "jsonld"), "ld+json")]'):
-        raw = (script.text or "").strip().removeprefix("<!--").removesuffix("-->").strip()
-        try:
-            if walk(json.loads(raw)):
-                return True
-        except ValueError:
-            continue
-    for meta in tree.xpath('//*[@itemprop="isAccessibleForFree"]'):
-        if (meta.get("content") or meta.text_content() or "").strip().lower() == "false":
-            return True
-    return any(
-        (m.get("content") or "").strip().lower() == "locked"
-        for m in tree.xpath('//meta[@property="article:content_tier" or @name="content_tier"]')
-    )
+# Scripts without spaces between words: each character counts as a word.
+_UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
+                       r"\u4e00-\u9fff\uf900-\ufaff]")  # fmt: skip
 
 
-def _marked_gate(tree: HtmlElement) -> bool:
-    """An element whose class/id names a paywall and that has content (empty ones are mounts
-    for scripts that free articles carry too)."""
-    for element in tree.xpath("//body//*[@class or @id]"):
-        if element.tag in ("script", "style", "link", "meta", "noscript"):
-            continue
-        names = f"{element.get('class', '')} {element.get('id', '')}"
-        if _GATE_MARKER.search(names) and (len(element) or element.text_content().strip()):
-            return True
-    return False
+def word_count(text: str) -> int:
+    """Words for our length thresholds: whitespace-separated runs, plus one per CJK/Thai
+    character (Chinese and Japanese put no spaces between words)."""
+    unspaced = len(_UNSPACED.findall(text))
+    if not unspaced:
+        return len(text.split())
+    return len(_UNSPACED.sub(" ", text).split()) + unspaced
 
 
-def _visible_text(tree: HtmlElement) -> str:
-    parts = tree.xpath(
-        "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::template)]"
-    )
-    return _norm(" ".join(parts))[:200_000]
+def element_count(markup: str, limit: int) -> int:
+    """Start tags in ``markup``, counted without parsing and up to ``limit + 1`` at most.
+
+    Script and style bodies are skipped the way a browser reads them (to their end tag, or to
+    the end of the page when there is none), so ``if (a<b)`` in a script is not an element.
+    Linear in the markup, whatever it holds.
+    """
+    lower = markup.lower() if markup.count("<") > limit else ""
+    count, pos = 0, 0
+    while count <= limit:
+        match = _START_TAG.search(lower, pos)
+        if match is None:
+            break
+        count += 1
+        pos = match.end()
+        raw = match.group(1)
+        if raw in ("script", "style"):
+            end = lower.find(f"</{raw}", pos)
+            if end < 0:
+                break
+            pos = end
+    return count
 
 
-def _has_gate_phrase(text: str) -> bool:
-    for hint in _GATE_HINT.finditer(text):
-        if _GATE.search(text, max(0, hint.start() - 120), hint.end() + 120):
-            return True
-    return False
+_START_TAG = re.compile(r"<([a-z][a-z0-9-]*)")
 
 
-def is_paywalled(tree: HtmlElement, text: str) -> bool:
-    """Whether the site gates this article: markup says so, the page asks readers to subscribe
-    to go on, or a short teaser sits next to a subscribe prompt."""
-    if _json_ld_gated(tree) or _marked_gate(tree):
-        return True
-    visible = _visible_text(tree)
-    if _has_gate_phrase(visible) or _has_gate_phrase(text):
-        return True
-    return len(text.split()) < SHORT_WORDS and bool(_PROMPT.search(visible))
-
-
-def _is_prompt_block(block: str) -> bool:
-    """A short paragraph that is a subscribe prompt, not article text."""
-    return len(block.split()) <= 30 and (_has_gate_phrase(block) or bool(_PROMPT.search(block)))
-
-
-def _site_from_url(url: str | None) -> str | None:
-    if not url:
-        return None
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
-        return None
-    return host.removeprefix("www.") or None
+def check_markup(body: bytes, markup: str) -> None:
+    """Refuse markup too big to extract within our time and memory budget, before parsing it."""
+    if len(body) > MAX_MARKUP_BYTES:
+        raise InputError(
+            "too_large",
+            f"That page is bigger than {MAX_MARKUP_BYTES / 1_000_000:g} MB, so I didn't read "
+            "it; paste the article text instead.",
+        )
+    if element_count(markup, MAX_ELEMENTS) > MAX_ELEMENTS:
+        raise InputError(
+            "too_complex",
+            f"That page has more than {MAX_ELEMENTS:,} HTML elements, too many for me to read "
+            "quickly; paste the article text instead.",
+        )
 
 
 def _no_article(paywalled: bool = False) -> InputError:
@@ -250,7 +226,7 @@ def _plain_article(body: bytes, url: str | None, charset: str | None) -> Article
     text = text.strip()
     if not text:
         raise _no_article()
-    return Article(text=text, url=url, site=_site_from_url(url))
+    return Article(text=text, url=url, site=site_from_url(url) or None)
 
 
 def extract_article(
@@ -261,8 +237,9 @@ def extract_article(
 ) -> Article:
     """The article in a fetched page: text (paragraphs split by blank lines) and metadata.
 
-    ``text/plain`` comes back as is. Raises InputError("no_article") when there is no article
-    to speak of. A paywalled page is an Article with ``paywalled=True`` and a note, not an error.
+    ``text/plain`` comes back as is. Raises InputError: ``no_article`` when there is no article
+    to speak of, ``too_large``/``too_complex`` for markup over our budget. A paywalled page is an
+    Article with ``paywalled=True`` and a note, not an error.
     """
     content_type = (content_type or "text/html").split(";", 1)[0].strip().lower()
     if content_type == "text/plain":
@@ -271,6 +248,7 @@ def extract_article(
     markup = _XML_DECL_TEXT.sub("", decode_body(body, charset, content_type), count=1)
     if not markup.strip():
         raise _no_article()
+    check_markup(body, markup)
     try:
         tree = trafilatura.load_html(markup)
     except (ValueError, TypeError):
@@ -278,37 +256,37 @@ def extract_article(
     if tree is None:
         raise _no_article()
 
+    meta = page_meta(tree, url)
     document = trafilatura.bare_extraction(
         tree,  # trafilatura works on a copy, so `tree` stays whole for the paywall checks
         url=url,
-        with_metadata=True,
         include_comments=False,
         include_tables=True,
         include_images=False,
         include_links=False,
     )
-    title = _norm(document.title or "") if document is not None else ""
     blocks: list[str] = []
     if document is not None and document.body is not None:
-        for kind, block in _blocks(document.body):
-            if kind == "head" and block.casefold() == title.casefold():
-                continue  # the headline repeated as the first heading
+        for _kind, block in _blocks(document.body):
+            if not blocks and repeats_headline(block, meta):
+                continue  # the headline (or the <title>) repeated above the article
             blocks.append(block)
     text = "\n\n".join(blocks)
-    paywalled = is_paywalled(tree, text)
+    words = word_count(text)
+    paywalled = is_paywalled(tree, meta, text, words)
     if paywalled:
-        text = "\n\n".join(b for b in blocks if not _is_prompt_block(b))
-    if len(text.split()) < MIN_WORDS:
+        text = "\n\n".join(b for b in blocks if not is_prompt_block(b))
+        words = word_count(text)
+    if words < MIN_WORDS:
         raise _no_article(paywalled)
 
-    assert document is not None  # text is non-empty only when trafilatura found something
     article = Article(
         text=text,
-        title=title,
+        title=meta.title,
         url=url,
-        site=_norm(document.sitename or "") or document.hostname or _site_from_url(url),
-        author=_norm(document.author or "") or None,
-        published=document.date or None,
+        site=meta.site or site_from_url(url) or None,
+        author=meta.author or None,
+        published=meta.published or None,
         paywalled=paywalled,
     )
     if paywalled:

@@ -150,10 +150,50 @@ def test_paywall_markup_and_prompt_is_reported_and_prompt_dropped() -> None:
     assert article.text.split("\n\n") == PARAS[:2]
 
 
-def test_gated_section_class_alone_marks_a_paywall() -> None:
+def test_a_metered_section_that_holds_the_article_is_not_a_paywall() -> None:
     html = page(PARAS[:1], after=f'<section class="meteredContent"><p>{PARAS[1]}</p></section>')
     article = extract_article(html.encode())
-    assert article.paywalled and PAYWALL_NOTE in article.notes
+    assert not article.paywalled and article.notes == []
+    assert PARAS[1] in article.text
+
+
+def long_paragraphs() -> list[str]:
+    """About 540 words: more than any public opening."""
+    return [p.replace("council", f"council (session {i})") for i in range(6) for p in PARAS]
+
+
+@pytest.mark.parametrize(
+    "ld",
+    [
+        # NYT: not free, and the gated part (.meteredContent) is in the page with the text.
+        {
+            "@type": "NewsArticle",
+            "isAccessibleForFree": False,
+            "hasPart": {
+                "@type": "WebPageElement",
+                "isAccessibleForFree": False,
+                "cssSelector": ".meteredContent",
+            },
+        },
+        # LA Times: not free, no part named, the whole article in the page.
+        {"@type": "NewsArticle", "isAccessibleForFree": "False"},
+    ],
+)
+def test_full_articles_of_metered_sites_are_not_paywalled(ld: dict) -> None:
+    body = "".join(f"<p>{p}</p>" for p in long_paragraphs())
+    html = page([], head=f'<script type="application/ld+json">{json.dumps(ld)}</script>').replace(
+        "</h1>", f'</h1><section class="meteredContent">{body}</section>'
+    )
+    article = extract_article(html.encode())
+    assert not article.paywalled and article.notes == []
+    assert len(article.text.split()) > 400
+
+
+def test_not_free_markup_with_a_short_opening_and_no_gated_part_is_a_paywall() -> None:
+    ld = json.dumps({"@type": "NewsArticle", "isAccessibleForFree": False})
+    html = page(PARAS[:2], head=f'<script type="application/ld+json">{ld}</script>')
+    article = extract_article(html.encode())
+    assert article.paywalled and article.notes == [PAYWALL_NOTE]
 
 
 def test_short_teaser_with_a_subscribe_prompt_is_a_paywall() -> None:
@@ -222,3 +262,143 @@ def test_extract_module_is_pure() -> None:
                 imported.add(node.module.split(".")[0])
         assert not imported & banned, (name, imported & banned)
     assert "fetch_url" not in (ROOT / "digests" / "extract.py").read_text()
+
+
+# ---- text defects --------------------------------------------------------------------------
+
+
+def test_line_breaks_inside_a_paragraph_keep_words_apart() -> None:
+    dated = (
+        "Important dates:<br>June 9 is the last day for comments on the proposed export rule, "
+        "officials said.<br/>West Palm Beach, FL<br>June 10 is the hearing in the county hall."
+    )
+    article = extract_article(page([*PARAS, dated]).encode())
+    assert "dates: June 9" in article.text
+    assert "FL June 10" in article.text
+    assert "dates:June" not in article.text and "FLJune" not in article.text
+
+
+@pytest.mark.parametrize(
+    ("title", "site", "url", "expected"),
+    [
+        ("Apple's new chip, tested | ZDNet", "", "https://www.zdnet.com/article/x/", "Apple's new chip, tested"),
+        ("The best games of 2024 - IGN", "", "https://www.ign.com/articles/x", "The best games of 2024"),
+        ("Ferry service extended – The Harbour Gazette", "Harbour Gazette", None, "Ferry service extended"),
+        ("Reuters | Tariffs rise again", "Reuters", None, "Tariffs rise again"),
+        # A dash that belongs to the headline stays.
+        ("Biden - Xi talks resume in Lima", "", "https://www.zdnet.com/x", "Biden - Xi talks resume in Lima"),
+    ],
+)  # fmt: skip
+def test_site_names_are_stripped_from_titles(title, site, url, expected) -> None:
+    from digests.page_meta import clean_title
+
+    assert clean_title(title, site, url) == expected
+
+
+def test_a_title_with_a_site_suffix_is_not_repeated_as_the_opening() -> None:
+    html = page().replace(
+        '<meta property="og:title" content="Council extends winter ferry service">', ""
+    )
+    article = extract_article(html.encode(), "https://www.harbourgazette.example/local/ferry")
+    assert article.title == "Council extends winter ferry service"
+    assert article.text.split("\n\n")[0] == PARAS[0]
+
+
+def test_the_h1_shows_where_a_title_of_an_unnamed_site_ends() -> None:
+    html = (
+        page()
+        .replace('<meta property="og:title" content="Council extends winter ferry service">', "")
+        .replace('<meta property="og:site_name" content="Harbour Gazette">', "")
+        .replace(
+            "Council extends winter ferry service | Harbour Gazette", "Ferry - Council | HG News"
+        )
+        .replace("<h1>Council extends winter ferry service</h1>", "<h1>Ferry - Council</h1>")
+    )
+    assert extract_article(html.encode(), "https://unrelated.example/x").title == "Ferry - Council"
+
+
+def test_a_paragraph_repeating_the_headline_is_dropped() -> None:
+    html = page(["Council extends winter ferry service", *PARAS]).replace("<h1>", "<h1 hidden>")
+    article = extract_article(html.encode())
+    assert article.text.split("\n\n") == PARAS
+
+
+JAPANESE = (
+    "政府は火曜日、半導体の輸出規制を強化すると発表した。対象となる品目は先端的な製造装置で、"
+    "同盟国との協議を経て来月から適用される。経済産業省の担当者は、安全保障上の懸念に対応する"
+    "ための措置だと説明した。業界団体は影響を精査するとしている。"
+)
+
+
+def test_a_japanese_article_is_extracted_and_refused_as_unsupported_language() -> None:
+    from digests.analyze import analyze
+    from digests.topics import Taxonomy
+
+    html = page([JAPANESE, JAPANESE.replace("政府", "内閣")], title="半導体の輸出規制を強化")
+    article = extract_article(html.replace('lang="en"', 'lang="ja"').encode())
+    assert "半導体" in article.text
+    with pytest.raises(InputError) as info:
+        analyze(article, taxonomy=Taxonomy.load())
+    assert info.value.code == "unsupported_language"
+
+
+def test_word_count_counts_unspaced_scripts() -> None:
+    from digests.extract import word_count
+
+    assert word_count("two words") == 2
+    assert word_count("政府は発表") == 5
+    assert word_count("The 政府 said") == 4
+
+
+# ---- budget: hostile markup is refused before parsing --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        # 600,000 paragraphs in an article (4.8 MB): 91 s and 1.2 GB before the budget.
+        "<html><body><article>" + "<p>x</p>" * 600_000 + "</article></body></html>",
+        # 160,000 elements in 1.28 MB: two minutes before the budget.
+        "<html><body>" + "<p>x</p>" * 160_000 + "</body></html>",
+    ],
+    ids=["600k-paragraphs", "160k-elements"],
+)
+def test_hostile_pages_are_refused_before_parsing(markup: str, monkeypatch) -> None:
+    import trafilatura
+
+    def must_not_parse(*args, **kwargs):
+        raise AssertionError("parsed a page over the budget")
+
+    monkeypatch.setattr(trafilatura, "load_html", must_not_parse)
+    with pytest.raises(InputError) as info:
+        extract_article(markup.encode(), "https://x.example/a")
+    assert info.value.code == "too_complex"
+    assert "paste the article text" in info.value.message
+
+
+def test_pages_over_the_size_limit_are_too_large() -> None:
+    from digests.extract import MAX_MARKUP_BYTES
+
+    html = page().replace("</footer>", "<!--" + "x" * MAX_MARKUP_BYTES + "--></footer>")
+    with pytest.raises(InputError) as info:
+        extract_article(html.encode())
+    assert info.value.code == "too_large"
+
+
+def test_element_count_skips_scripts_and_stops_at_the_limit() -> None:
+    from digests.extract import element_count
+
+    script = "<script>" + "if (a<b) { x = a<c; }" * 5000 + "</script>"
+    assert element_count("<html><body><p>a</p>" + script + "</body></html>", 100) == 4
+    # An unclosed script swallows the rest of the page, as in a browser.
+    assert element_count("<p>x</p><script>" + "<p>y</p>" * 1000, 100) == 2
+    assert element_count("<p>x</p>" * 10_000, 100) == 101
+    # A page under the limit with scripts full of "<" still extracts.
+    html = page(after=script)
+    assert extract_article(html.encode()).text.split("\n\n") == PARAS
+
+
+def test_deeply_nested_json_ld_is_ignored() -> None:
+    ld = "[" * 100_000 + "]" * 100_000
+    html = page(head=f'<script type="application/ld+json">{ld}</script>')
+    assert extract_article(html.encode()).text.split("\n\n") == PARAS
