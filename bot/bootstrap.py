@@ -27,6 +27,7 @@ from bot.delivery.builder import DigestBuilder
 from bot.delivery.poster import DigestPoster
 from bot.delivery.sweeper import Sweeper
 from bot.feeds.wiring import FeedKit, build_feed_kit
+from bot.fetch.extracting import shared_extractor
 from bot.fetch.fetcher import Fetcher
 from bot.flows.commands import Commands
 from bot.flows.message_share import MessageShares
@@ -41,6 +42,7 @@ from bot.slack.workspaces import Workspaces
 from bot.storage.embedded import EmbeddedServer
 from bot.storage.store import Stores, connect
 from digests.chart import render_chart
+from digests.models import Article
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,7 @@ class Hooks:
     draw_chart: Callable[..., bytes | None] = render_chart
     fetcher: Fetcher | None = None
     workspaces: Workspaces | None = None
+    extractor: Callable[..., Article] | None = None
 
 
 @dataclass
@@ -134,7 +137,9 @@ def compose(
     workspaces = hooks.workspaces or Workspaces.from_settings(settings, client)
     fetcher = hooks.fetcher or Fetcher(allow_private=settings.fetch_allow_private)
     taxonomies = Taxonomies(settings, stores)
-    summarizer = Summarizer(settings, stores, fetcher, taxonomies)
+    # Extraction workers are processes: one set per process, shared by every compose().
+    extractor = hooks.extractor or shared_extractor()
+    summarizer = Summarizer(settings, stores, fetcher, taxonomies, extractor)
     home = WorkspaceHome(stores, taxonomies, clock=hooks.clock)
     shares = ShareFlow(settings, stores, summarizer, workspaces, clock=hooks.clock, home=home)
     message_shares = MessageShares(stores, shares, workspaces, settings.summary_reaction)

@@ -17,7 +17,7 @@ from bot.fetch.fetcher import Fetcher
 from bot.flows.sources import Source, SourceKind
 from bot.storage.store import DAY, Store, StoreError, Stores, digest_key, fail_open
 from digests.analyze import analyze
-from digests.extract import extract_article
+from digests.extract import word_count
 from digests.models import Article
 from digests.topics import Taxonomy
 from digests.urls import canonical_url
@@ -66,12 +66,19 @@ class Summarizer:
     """The result object (README, command line) for a source, cached per workspace or ``pd:cli:``."""
 
     def __init__(
-        self, settings: Settings, stores: Stores, fetcher: Fetcher, taxonomies: Taxonomies
+        self,
+        settings: Settings,
+        stores: Stores,
+        fetcher: Fetcher,
+        taxonomies: Taxonomies,
+        extractor: Callable[..., Article],
     ) -> None:
         self.settings = settings
         self.stores = stores
         self.fetcher = fetcher
         self.taxonomies = taxonomies
+        # extract_article's signature, within a time and memory budget (bot.fetch.extracting)
+        self.extractor = extractor
 
     # -- summarizing ----------------------------------------------------------------------------
 
@@ -89,6 +96,8 @@ class Summarizer:
         store = self.stores.for_team(team) if use_cache else None
         notes: list[str] = []
         key = source_key(source)
+        if source.title:  # a title changes the result (headline, tags): cache it apart
+            key = f"{key}:{digest_key('h', source.title)}"
         cached = _fail_open(store, notes, lambda s: s.cached_result(key, method, sentences))
         if cached is not None:
             cached["cached"] = True
@@ -107,26 +116,44 @@ class Summarizer:
         result["notes"] = [*result["notes"], *notes]
         return result
 
+    def extract(self, source: Source, *, use_cache: bool = True) -> dict:
+        """What extraction found, before summarizing: ``python -m bot extract``'s result."""
+        notes: list[str] = []
+        store = self.stores.for_team(None) if use_cache else None
+        article = self._article(source, store, notes)
+        result: dict = {"title": article.title}
+        for name in ("url", "site", "author", "published"):
+            if getattr(article, name):
+                result[name] = getattr(article, name)
+        result.update(
+            paywalled=article.paywalled,
+            words=word_count(article.text),
+            text=article.text,
+            notes=[*article.notes, *notes],
+        )
+        return result
+
     def _article(self, source: Source, store: Store | None, notes: list[str]) -> Article:
         if source.kind is SourceKind.TEXT:
             return Article(text=source.text, title=source.title, url=source.url)
         if source.kind is SourceKind.HTML:
             body = source.value.encode() if isinstance(source.value, str) else source.value
-            article = extract_article(body, source.url)
+            article = self.extractor(body, source.url)
             article.title = source.title or article.title
             return article
         url = canonical_url(source.text)
         page_key = digest_key("u", url)
         page = _fail_open(store, notes, lambda s: s.cached_page(page_key))
         if page is not None:
-            return Article(**page)
+            return Article(**{**page, "title": source.title or page.get("title", "")})
         fetched = self.fetcher.fetch(url)
         final_url = canonical_url(fetched.url)
-        article = extract_article(fetched.body, final_url, fetched.content_type, fetched.charset)
+        article = self.extractor(fetched.body, final_url, fetched.content_type, fetched.charset)
         article.url = article.url or final_url
         if store is not None and not notes:
             ttl = self.settings.page_cache_hours * 3600
             _fail_open(store, notes, lambda s: s.cache_page(page_key, vars(article), ttl))
+        article.title = source.title or article.title  # the page cache keeps the page's own
         return article
 
 
