@@ -284,6 +284,11 @@ def summarize(
     total = len(document.sentences)
     if total < 3:
         whole = split_sentences(cleaned) or [" ".join(text.split())]
+        # Fewer than 3 distinct sentences, but maybe repeated 5,000 times: each once, capped.
+        unique: dict[str, str] = {}
+        for sentence in whole:
+            unique.setdefault(_fingerprint(sentence), sentence)
+        whole = list(unique.values())[:count]
         return SummaryResult(whole, name, words or word_count(text), [TOO_SHORT_NOTE])
     notes = []
     limit = RANK_LIMITS.get(name, total)

@@ -1,4 +1,4 @@
-"""``python -m bot``: the command line (summarize, digest) and the way into every run mode."""
+"""``python -m bot``: the command line (summarize, extract, digest) and the way into every run mode."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -45,35 +45,74 @@ def _source_from_arg(arg: str | None):
     if arg and arg != "-" and _SCHEME.match(arg) and not Path(arg).exists():
         return Source("url", arg)
     if arg and arg != "-":
-        path = Path(arg)
-        if not path.is_file():
-            raise InputError("not_found", f"No such file: {arg}")
-        data = path.read_bytes()
-        is_html = path.suffix.lower() in (".html", ".htm") or data.lstrip()[:1] == b"<"
+        path = _readable_file(arg)
+        data = _read(path)
+        is_html = path.suffix.lower() in (".html", ".htm") or looks_like_html(data)
         return Source("html", data) if is_html else Source("text", _decode(data))
     if sys.stdin is None or sys.stdin.isatty():
         raise InputError("empty", "Give a URL, a file, or pipe text in (see --help).")
     data = sys.stdin.buffer.read()
-    if data.lstrip()[:1] == b"<":
+    if looks_like_html(data):
         return Source("html", data)
     return Source("text", _decode(data))
+
+
+def _readable_file(arg: str) -> Path:
+    path = Path(arg)
+    if path.is_dir():
+        raise InputError("not_a_file", f"{arg} is a directory; give a file, a URL, or - for stdin.")
+    if not path.is_file():
+        raise InputError("not_found", f"No such file: {arg}")
+    return path
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError("unreadable", f"Can't read {path}: {exc.strerror or exc}.") from exc
+
+
+# Markup opens with a tag, a doctype, a comment or an XML declaration. Slack's own markup
+# (<!channel>, <@U123>, <https://x|label>) is text.
+_HTML_START = re.compile(rb"\s*<(?:!doctype\b|!--|\?xml\b|[a-z][a-z0-9]*[\s/>])", re.IGNORECASE)
+
+
+def looks_like_html(data: bytes) -> bool:
+    """Whether piped or file input is HTML rather than text (BOM and leading space skipped)."""
+    return bool(_HTML_START.match(data.removeprefix(b"\xef\xbb\xbf")[:1024]))
 
 
 def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def _line_text(obj: dict, key: str) -> str:
+    value = obj[key]
+    if value is not None and not isinstance(value, str):
+        raise InputError("bad_option", f'"{key}" must be a string.')
+    return value or ""
+
+
 def _line_source(obj: dict):
     from bot.flows.summarizer import Source
 
-    title = str(obj.get("title") or "")
+    title = _line_text(obj, "title") if "title" in obj else ""
     if obj.get("url"):
-        return Source("url", str(obj["url"]), title=title)
+        return Source("url", _line_text(obj, "url"), title=title)
     if obj.get("html"):
-        return Source("html", str(obj["html"]).encode("utf-8"), title=title)
+        return Source("html", _line_text(obj, "html").encode("utf-8"), title=title)
     if "text" in obj:
-        return Source("text", str(obj["text"] or ""), title=title)
+        return Source("text", _line_text(obj, "text"), title=title)
     raise InputError("empty", 'Each line needs "text", "html" or "url".')
+
+
+def _line_method(value) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InputError("bad_option", '"method" must be one method name, such as "lead".')
+    return value
 
 
 def _line_sentences(value) -> int | None:
@@ -115,11 +154,11 @@ def _jsonl_lines(stream: Iterable[str]) -> Iterator[tuple[int, str]]:
             yield number, line
 
 
-def _run_jsonl(args, services) -> int:
+def _run_jsonl(args, line_result: Callable[[dict], dict]) -> int:
+    """One result per input line, in order; a bad line gives ``{"id", "error", "code"}``."""
     if args.source and args.source != "-":
-        if not Path(args.source).is_file():
-            raise InputError("not_found", f"No such file: {args.source}")
-        stream = open(args.source, encoding="utf-8", errors="replace")  # noqa: SIM115
+        path = _readable_file(args.source)
+        stream = open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
     else:
         stream = sys.stdin
 
@@ -131,13 +170,7 @@ def _run_jsonl(args, services) -> int:
             if not isinstance(obj, dict):
                 raise InputError("bad_json", "Each line must be a JSON object.")
             line_id = obj.get("id", number)
-            result = services.summarize(
-                _line_source(obj),
-                sentences=_line_sentences(obj.get("sentences")) or args.sentences,
-                method=obj.get("method") or args.method,
-                use_cache=not args.no_cache,
-            )
-            return {"id": line_id, **result}
+            return {"id": line_id, **line_result(obj)}
         except json.JSONDecodeError as exc:
             return {"id": line_id, "error": f"Not valid JSON ({exc.msg}).", "code": "bad_json"}
         except InputError as exc:
@@ -159,15 +192,31 @@ def _run_jsonl(args, services) -> int:
 
 def cmd_summarize(args, settings: Settings) -> int:
     services = _cli_services(settings, args.no_cache)
-    if args.jsonl:
-        return _run_jsonl(args, services)
-    try:
-        result = services.summarize(
-            _source_from_arg(args.source),
-            sentences=args.sentences,
-            method=args.method,
+
+    def summarize(source, sentences=None, method=None) -> dict:
+        return services.summarize(
+            source,
+            sentences=sentences or args.sentences,
+            method=method or args.method,
             use_cache=not args.no_cache,
         )
+
+    if args.jsonl:
+        return _run_jsonl(
+            args,
+            lambda obj: summarize(
+                _line_source(obj),
+                _line_sentences(obj.get("sentences")),
+                _line_method(obj.get("method")),
+            ),
+        )
+    return _print_one(args, lambda: summarize(_source_from_arg(args.source)), _print_readable)
+
+
+def _print_one(args, produce: Callable[[], dict], readable: Callable[[dict, object], None]) -> int:
+    """One result for SOURCE: JSON or readable on stdout, notes and errors on stderr."""
+    try:
+        result = produce()
     except InputError as exc:
         if args.json:
             print(json.dumps({"error": exc.message, "code": exc.code}))
@@ -178,8 +227,34 @@ def cmd_summarize(args, settings: Settings) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
-        _print_readable(result, sys.stdout)
+        readable(result, sys.stdout)
     return EXIT_OK
+
+
+# -- extract ------------------------------------------------------------------------------------
+
+
+def _print_extraction(result: dict, out) -> None:
+    out.write(f"title:     {result['title'] or '(none)'}\n")
+    for label, key in (("site", "site"), ("author", "author"), ("published", "published")):
+        out.write(f"{label + ':':<10} {result.get(key) or '(none)'}\n")
+    if result.get("url"):
+        out.write(f"url:       {result['url']}\n")
+    paywall = "yes, only the opening is public" if result["paywalled"] else "no"
+    out.write(f"paywall:   {paywall}\n")
+    out.write(f"words:     {result['words']}\n\n{result['text']}\n")
+
+
+def cmd_extract(args, settings: Settings) -> int:
+    """What extraction found in a page, before any summarizing (to see why a summary is off)."""
+    services = _cli_services(settings, args.no_cache)
+
+    def extract(source) -> dict:
+        return services.extract(source, use_cache=not args.no_cache)
+
+    if args.jsonl:
+        return _run_jsonl(args, lambda obj: extract(_line_source(obj)))
+    return _print_one(args, lambda: extract(_source_from_arg(args.source)), _print_extraction)
 
 
 # -- argument parsing ---------------------------------------------------------------------------
@@ -218,6 +293,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--jobs", type=int, default=1, help="parallel workers for --jsonl (default 1)")
     s.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+
+    e = sub.add_parser(
+        "extract",
+        help="show what extraction finds in a page: title, site, author, date, paywall, text",
+        description="Show what extraction finds in a page (title, site, author, date, paywall, "
+        "text), to see why a summary looks wrong. SOURCE and --jsonl lines as for summarize.",
+    )
+    e.add_argument(
+        "source", nargs="?", help="http(s) URL, file (.html/.htm or text), or - for stdin"
+    )
+    efmt = e.add_mutually_exclusive_group()
+    efmt.add_argument("--json", action="store_true", help="print one JSON result object")
+    efmt.add_argument(
+        "--jsonl", action="store_true", help="read JSON lines, write one result per line"
+    )
+    e.add_argument("--jobs", type=int, default=1, help="parallel workers for --jsonl (default 1)")
+    e.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
 
     d = sub.add_parser(
         "digest", help="print a channel's digest from the store, or build one from a file"
@@ -291,10 +383,13 @@ def main(argv: list[str] | None = None) -> int:
     if settings.placeholders and command in ("shell", "socket", "web", "clock"):
         print(f"note: {', '.join(settings.placeholders)} still hold .env.example's placeholders "
               f"and count as unset ({command} mode).", file=sys.stderr)  # fmt: skip
-    _setup_logging(settings, quiet_default=command in ("summarize", "digest", "feedback", "shell"))
+    quiet = ("summarize", "extract", "digest", "feedback", "shell")
+    _setup_logging(settings, quiet_default=command in quiet)
     try:
         if command == "summarize":
             return cmd_summarize(args, settings)
+        if command == "extract":
+            return cmd_extract(args, settings)
         if command == "digest":
             from bot.entry.digest_cli import cmd_digest
 

@@ -265,4 +265,5 @@ class _ShellLog(logging.Handler):
 
 
 def run(settings: Settings) -> int:
+    sys.stdin.reconfigure(errors="replace")  # bytes that aren't UTF-8 arrive as U+FFFD
     return Shell(settings).run(sys.stdin)

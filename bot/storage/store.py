@@ -143,8 +143,11 @@ class Stores:
 
 
 def digest_key(kind: str, value: str) -> str:
-    """A short stable id: ``u`` + hash of a canonical URL, ``t`` + hash of a text."""
-    return kind + hashlib.sha256(value.encode("utf-8")).hexdigest()[:24]
+    """A short stable id: ``u`` + hash of a canonical URL, ``t`` + hash of a text.
+
+    Text read with ``surrogateescape`` (undecodable bytes from a pipe) hashes too.
+    """
+    return kind + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 @dataclass
