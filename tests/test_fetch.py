@@ -392,6 +392,19 @@ def test_dns_failure() -> None:
     assert "no-such-site.example" in err.message
 
 
+@pytest.mark.parametrize("errno", [socket.EAI_NONAME, socket.EAI_AGAIN])
+def test_an_offline_machine_is_not_told_the_link_has_typos(errno: int) -> None:
+    """Offline resolvers answer "no such name" (EAI_NONAME) as often as "try again"."""
+
+    def offline(host: str, port: int) -> list[str]:
+        raise socket.gaierror(errno, "offline")
+
+    err = refused(Fetcher(resolver=offline), "https://www.reuters.com/world/", "dns")
+    assert "www.reuters.com" in err.message
+    assert "offline" in err.message and "typo" not in err.message
+    assert "link may be fine" in err.message or "If the link is right" in err.message
+
+
 def test_slow_dns_counts_against_the_deadline() -> None:
     def slow(host: str, port: int) -> list[str]:
         time.sleep(2)

@@ -74,6 +74,32 @@ class FetchError(InputError):
         self.status = status
 
 
+# getaddrinfo's "try again" answers: no name server answered (offline, DNS down).
+_DNS_TEMPORARY = frozenset(
+    getattr(socket, name)
+    for name in ("EAI_AGAIN", "EAI_FAIL", "EAI_SYSTEM")
+    if hasattr(socket, name)
+)
+
+
+def _dns_error(host: str, error: BaseException | None) -> FetchError:
+    """A failed lookup: from here we can't tell a mistyped name from a machine that can't reach
+    DNS (offline resolvers often answer "no such name" too), so say both, and that the link may
+    be fine."""
+    name = host.rstrip(".")[:100]
+    if isinstance(error, socket.gaierror) and error.errno in _DNS_TEMPORARY:
+        message = (
+            f"I couldn't reach a name server to look up {name} (this machine may be offline); "
+            "the link may be fine, so try again later."
+        )
+    else:
+        message = (
+            f"I couldn't resolve the site {name}: the name may be mistyped, or this machine may "
+            "be offline or unable to reach DNS. If the link is right, try again later."
+        )
+    return FetchError("dns", message, detail=f"resolving {host}: {error or 'no addresses'}")
+
+
 @dataclass
 class FetchedPage:
     """A fetched page: the final URL after redirects and the decoded (decompressed) body."""
@@ -427,11 +453,7 @@ class Fetcher:
         thread.join(max(0.0, deadline_at - time.monotonic()))
         if thread.is_alive():
             raise self._timeout(f"DNS lookup of {target.host} outlived the deadline")
-        dns_error = FetchError(
-            "dns",
-            f"I couldn't find the site {target.host.rstrip('.')[:100]}; check the link for typos.",
-            detail=f"resolving {target.host}: {errors[0] if errors else 'no addresses'}",
-        )
+        dns_error = _dns_error(target.host, errors[0] if errors else None)
         if errors:
             if isinstance(errors[0], OSError | UnicodeError):
                 raise dns_error from errors[0]
