@@ -9,10 +9,10 @@ run: $(STAMP)
 	$(PY) -m bot
 
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 test-storage: $(STAMP)
-	$(PY) -m pytest -m storage
+	$(PY) -m pytest -n 2 -m storage
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)

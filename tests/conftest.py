@@ -18,8 +18,30 @@ EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
 
 
 def chosen_redis_url(environ=os.environ) -> str:
-    """The Redis the tests flush: ``TEST_REDIS_URL`` when set, else ``embedded`` (never a guess)."""
-    return environ.get("TEST_REDIS_URL", "").strip() or "embedded"
+    """The Redis the tests flush: ``TEST_REDIS_URL`` when set, else ``embedded`` (never a guess).
+
+    Under pytest-xdist, worker ``gwN`` takes database ``base + N`` (each worker flushes its own);
+    the embedded server is per worker anyway (a session fixture runs in each worker process).
+    """
+    url = environ.get("TEST_REDIS_URL", "").strip() or "embedded"
+    worker = environ.get("PYTEST_XDIST_WORKER", "")
+    if url == "embedded" or not worker.startswith("gw"):
+        return url
+    return worker_database_url(url, int(worker[2:]))
+
+
+def worker_database_url(url: str, index: int) -> str:
+    """``url`` with its database number moved up by ``index`` (Redis has databases 0-15)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    if base + index > 15:
+        raise pytest.UsageError(
+            f"TEST_REDIS_URL database {base} leaves no database for xdist worker {index}: "
+            f"pick one at most {15 - index} (workers take {base}..{base + index})"
+        )
+    return urlunsplit(parts._replace(path=f"/{base + index}"))
 
 
 @pytest.fixture(scope="session")

@@ -558,7 +558,8 @@ def test_the_deadline_covers_the_whole_fetch(server: Server) -> None:
     with ThreadPoolExecutor(3) as pool:
         results = list(pool.map(timed, ["/drip-body", "/drip-headers", "/stall"]))
     for elapsed, err in results:
-        assert 0.9 <= elapsed < 1.6, elapsed
+        # the deadline fired, not a read timeout or the server's own 4 s drip limit
+        assert 0.9 <= elapsed < 3.5, elapsed
         assert "1 seconds" in err.message
 
 

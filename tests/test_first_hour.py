@@ -109,6 +109,12 @@ def test_tests_use_the_embedded_server_unless_told_otherwise():
 
     assert chosen_redis_url({}) == "embedded"  # never db 15 of whatever answers on 6379
     assert chosen_redis_url({"TEST_REDIS_URL": "redis://h:6379/8"}) == "redis://h:6379/8"
+    # each xdist worker flushes a database of its own; the embedded server is per worker anyway
+    worker = {"TEST_REDIS_URL": "redis://h:6379/8", "PYTEST_XDIST_WORKER": "gw1"}
+    assert chosen_redis_url(worker) == "redis://h:6379/9"
+    assert chosen_redis_url({"PYTEST_XDIST_WORKER": "gw1"}) == "embedded"
+    with pytest.raises(pytest.UsageError, match="no database for xdist worker 1"):
+        chosen_redis_url({"TEST_REDIS_URL": "redis://h:6379/15", "PYTEST_XDIST_WORKER": "gw1"})
     ci = (ROOT / ".ci" / "run").read_text()
     assert "TEST_REDIS_URL=" in ci.split("make test\n")[0] and "TEST_REDIS_URL=embedded make" in ci
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -286,11 +285,10 @@ def test_years_after_the_change_is_constant_work(monkeypatch: pytest.MonkeyPatch
     slot = latest_due_slot(s, utc(2046, 3, 14, 12))
     assert slot.name == "2046-03-11T02:30"
     assert calls <= 2  # one candidate Sunday back, not 26 years of days
-    monkeypatch.undo()
-    started = time.perf_counter()
+    calls = 0
     for k in range(500):
         latest_due_slot(s, utc(2046, 1, 1) + k * 7919.0)
-    assert time.perf_counter() - started < 1.0
+    assert calls <= 2 * 500  # every lookup stays within a couple of candidates, never a scan
 
 
 def test_describe_echoes_timezone_and_next_run() -> None:

