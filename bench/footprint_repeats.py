@@ -143,7 +143,7 @@ def batch(texts: int, folder: Path) -> dict:
         path = folder / name
         with open(path, "w", encoding="utf-8") as fh:
             for i in range(count):
-                fh.write(json.dumps({"id": i, "text": article_text(10_000 + i, 12)}) + "\n")
+                fh.write(json.dumps({"id": i, "text": article_text(10_000 + i, 8)}) + "\n")
         return path
 
     full, quarter = write("full.jsonl", texts), write("quarter.jsonl", max(1, texts // 4))
