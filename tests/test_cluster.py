@@ -248,10 +248,11 @@ needs_eval = pytest.mark.skipif(
 
 @needs_eval
 def test_held_out_precision_and_recall_on_event_clusters() -> None:
-    # The benchmark's grouped cross-validation, fewer deals: thresholds tuned on other events.
+    # The benchmark's grouped cross-validation, one deal (bench/quality_clusters.py runs them
+    # all): thresholds tuned on other events. One deal is a third of the suite's CPU for it.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     import quality_clusters
 
-    figures = quality_clusters.cross_validate(*quality_clusters.load_items(EVAL), repeats=3)
+    figures = quality_clusters.cross_validate(*quality_clusters.load_items(EVAL), repeats=1)
     assert figures["held_out"]["precision"] >= 0.95
     assert figures["held_out"]["recall"] >= 0.8
