@@ -104,3 +104,23 @@ def private_redis(tmp_path):
     server.start()
     yield f"redis://127.0.0.1:{server.port}/0"
     server.stop()
+
+
+@pytest.fixture
+def site():
+    """A local article server (loopback is let through in tests)."""
+    from tests.slack_harness import ArticleServer
+
+    server = ArticleServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def h(redis_client):
+    """The real Bolt app on the fake Slack, with the test's Redis; a module may override it."""
+    from tests.slack_harness import Harness
+
+    harness = Harness(redis_client)
+    yield harness
+    harness.close()

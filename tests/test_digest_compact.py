@@ -9,7 +9,6 @@ import pytest
 
 from bot.delivery.ledger import ChannelLock, Schedules
 from digests.render import MAX_MESSAGES, check_blocks
-from tests.slack_harness import Harness
 from tests.test_digest_posting import (
     CHANNEL,
     MONDAY,
@@ -27,13 +26,6 @@ WEEK = 7 * 86400
 TOPICS = ("export_controls", "sanctions", "tariffs", "trade", "taiwan", "tech", "fentanyl",
           "diplomacy", "security", "industrial_policy", "investment_restrictions")  # fmt: skip
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture
-def h(redis_client):
-    harness = Harness(redis_client)
-    yield harness
-    harness.close()
 
 
 def record(h, slot: str, since: float, until: float, counts: dict[str, int]) -> None:

@@ -19,7 +19,6 @@ from bot.delivery.sweeper import Sweeper
 from bot.slack.app import make_client
 from digests.render import check_blocks
 from digests.schedule import Schedule, latest_due_slot
-from tests.slack_harness import Harness
 
 TEAM, CHANNEL = "T0LOCAL", "C0DIGEST"
 NY = ZoneInfo("America/New_York")
@@ -31,13 +30,6 @@ class Died(BaseException):
 
 def at(text: str) -> float:
     return datetime.fromisoformat(text).replace(tzinfo=NY).timestamp()
-
-
-@pytest.fixture
-def h(redis_client):
-    harness = Harness(redis_client)
-    yield harness
-    harness.close()
 
 
 def client(h):

@@ -27,7 +27,7 @@ from bot.slack.oauth import BOT_SCOPES, authorize_url
 from bot.storage.installations import RedisInstallationStore
 from bot.storage.token_cipher import TokenCipher, TokenCipherError
 from digests.schedule import Schedule
-from tests.slack_harness import ArticleServer, Harness
+from tests.slack_harness import Harness
 
 KEY = Fernet.generate_key().decode()
 A, B = "T0AAAA", "T0BBBB"
@@ -62,13 +62,6 @@ def web(h):
     yield base
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def site():
-    server = ArticleServer()
-    yield server
-    server.stop()
 
 
 def get(url: str, headers: dict | None = None) -> tuple[int, http.client.HTTPResponse, str]:

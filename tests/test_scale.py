@@ -8,29 +8,13 @@ import signal
 import threading
 import time
 
-import pytest
-
 from bot.delivery.ledger import Schedules
 from bot.jobs.queue import JobQueue
 from bot.slack.fakeslack import FakeSlack
 from bot.storage.store import Store, Stores, connect
-from tests.slack_harness import CHANNEL, ArticleServer, Harness, spawn, url_of
+from tests.slack_harness import CHANNEL, Harness, spawn, url_of
 
 TEAM = "T0LOCAL"
-
-
-@pytest.fixture
-def site():
-    server = ArticleServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def h(redis_client):
-    harness = Harness(redis_client)
-    yield harness
-    harness.close()
 
 
 def wait(predicate, timeout: float = 30) -> bool:

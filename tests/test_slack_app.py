@@ -10,21 +10,7 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from digests.render import check_blocks
-from tests.slack_harness import CHANNEL, ArticleServer, Harness
-
-
-@pytest.fixture
-def site():
-    server = ArticleServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def h(redis_client):
-    harness = Harness(redis_client)
-    yield harness
-    harness.close()
+from tests.slack_harness import CHANNEL, Harness
 
 
 def _final_texts(h) -> list[str]:

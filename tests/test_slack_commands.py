@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
 import redis
 
 from bot.delivery.ledger import Schedules
-from tests.slack_harness import CHANNEL, Harness
+from tests.slack_harness import CHANNEL
 
 ARTICLE = (
     "The Treasury Department imposed sanctions on three companies accused of supplying "
@@ -22,13 +21,6 @@ ARTICLE = (
     "The department said further designations would follow in the coming weeks, and that "
     "it was working with Mexican authorities on the case."
 )
-
-
-@pytest.fixture
-def h(redis_client):
-    harness = Harness(redis_client)
-    yield harness
-    harness.close()
 
 
 def _ack(response) -> str:

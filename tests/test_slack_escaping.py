@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from tests.slack_harness import CHANNEL, ArticleServer, Harness
+from tests.slack_harness import CHANNEL
 
 RAW_MARKUP = ("<!channel>", "<!here>", "<!everyone>", "<@UEVIL1", "<https://evil.example")
 
@@ -30,20 +28,6 @@ SLACK_PASTE = (
 HOSTILE_TITLE = (
     "&lt;!channel&gt; Chips &amp; tariffs &lt;@UEVIL1&gt; &lt;https://evil.example|click&gt;"
 )
-
-
-@pytest.fixture
-def site():
-    server = ArticleServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def h(redis_client):
-    harness = Harness(redis_client)
-    yield harness
-    harness.close()
 
 
 def _strings(value) -> list[str]:

@@ -9,8 +9,6 @@ import threading
 import time
 from urllib.parse import urlencode
 
-import pytest
-
 from bot.delivery.ledger import Schedules
 from bot.entry.cli import main as cli_main
 from bot.slack.fakeslack import TEAM_ID
@@ -18,23 +16,9 @@ from bot.storage.feedback import FeedbackStore
 from digests.feedback import DOWN_ACTION, MISSING_BLOCK, SHARE_ACTION, UP_ACTION, WRONG_BLOCK
 from digests.render import check_blocks
 from digests.schedule import parse_schedule
-from tests.slack_harness import CHANNEL, ArticleServer, Harness, url_of
+from tests.slack_harness import CHANNEL, Harness, url_of
 
 FORM = "application/x-www-form-urlencoded"
-
-
-@pytest.fixture
-def site():
-    server = ArticleServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def h(redis_client):
-    harness = Harness(redis_client)
-    yield harness
-    harness.close()
 
 
 def react(h, ts: str, *, user: str = "U2", reaction: str = "memo", item_user: str = "U1"):
