@@ -27,11 +27,9 @@ import random
 import resource
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -45,6 +43,7 @@ from bot.feeds.store import Follow  # noqa: E402
 from bot.fetch.fetcher import Fetcher  # noqa: E402
 from bot.storage.store import connect  # noqa: E402
 from digests.feeds import parse_feed  # noqa: E402
+from tests.local_http import QuietHandler, serve  # noqa: E402
 
 TEAM = "TBENCH"
 WORDS = [
@@ -112,7 +111,7 @@ class Server:
         self.bodies: dict[str, bytes] = {}
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.0"
 
             def do_GET(self) -> None:  # noqa: N802
@@ -126,19 +125,9 @@ class Server:
                     self.send_response(304)
                     self.end_headers()
                     return
-                self.send_response(200)
-                self.send_header("Content-Type", "application/rss+xml")
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("ETag", etag)
-                self.end_headers()
-                self.wfile.write(body)
+                self.send_body(body, "application/rss+xml", headers={"ETag": etag})
 
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.httpd = serve(Handler)
         base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.urls = [f"{base}/f{f}.xml" for f in range(feeds)]
         for f, url in enumerate(self.urls):

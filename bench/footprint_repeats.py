@@ -21,13 +21,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from tests.local_http import QuietHandler, serve  # noqa: E402
 
 WORDS = (  # noqa: SIM905 - a sentence of words reads better than a list of strings
     "officials ministers regulators tariffs exports chips supply chains markets banks rules "
@@ -54,7 +54,7 @@ class PageServer:
     """Serves ``/a/<n>``: a distinct ~600-word article page per ``n``."""
 
     def __init__(self) -> None:
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802
                 n = int(self.path.rsplit("/", 1)[-1])
                 paragraphs = "".join(f"<p>{article_text(n * 10 + k, 6)}</p>" for k in range(8))
@@ -62,17 +62,9 @@ class PageServer:
                     f"<html><head><title>Policy story {n}</title></head><body><article>"
                     f"<h1>Policy story {n}</h1>{paragraphs}</article></body></html>"
                 ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.send_body(body)
 
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.httpd = serve(Handler)
 
     def url(self, n: int) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/a/{n}"

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape
+
+from tests.local_http import QuietHandler, serve
 
 ARTICLE = """<html><head><title>{title}</title>
 <meta property="og:site_name" content="Commerce Press Office"></head><body>
@@ -99,7 +100,7 @@ class FeedServer:
         self.lock = threading.Lock()
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802
                 with server.lock:
                     server.hits.append((self.path, dict(self.headers)))
@@ -122,20 +123,9 @@ class FeedServer:
                     self.send_header("ETag", etag)
                     self.end_headers()
                     return
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(body)
+                self.send_body(body, ctype, status, headers)
 
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.httpd = serve(Handler)
 
     @property
     def base(self) -> str:

@@ -12,7 +12,6 @@ import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -25,10 +24,22 @@ from bot.fetch.fetcher import Fetcher
 from bot.slack.app import create_app
 from bot.slack.executor import TrackingExecutor
 from bot.slack.fakeslack import TEAM_ID, FakeSlack
+from tests.local_http import QuietHandler, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "test-signing-secret"
 CHANNEL = "C0TEST"
+# A pasted article long enough (600+ characters, 4+ sentences) to be summarized.
+PASTED_ARTICLE = (
+    "The Treasury Department imposed sanctions on three companies accused of supplying "
+    "fentanyl precursor chemicals to Mexican cartels. Officials said the firms shipped the "
+    "chemicals through brokers in Hong Kong. The sanctions freeze any assets the firms hold "
+    "in the United States and bar Americans from dealing with them. China's foreign ministry "
+    "said Washington should stop blaming others for its drug crisis. Lawmakers welcomed the "
+    "move and urged more action against money laundering networks tied to the trade. "
+    "The department said further designations would follow in the coming weeks, and that "
+    "it was working with Mexican authorities on the case."
+)
 
 ARTICLE_HTML = """<html><head><title>{title}</title>
 <meta property="og:site_name" content="Example Wire"></head><body>
@@ -56,7 +67,7 @@ class ArticleServer:
         self.titles: dict[str, str] = {}  # slug → the page's title as HTML (tests of escaping)
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802
                 server.hits.append(self.path)
                 if server.gate is not None:
@@ -65,18 +76,9 @@ class ArticleServer:
                 slug = self.path.rsplit("/", 1)[-1]
                 title = server.titles.get(slug, f"Chip curbs widen ({slug})")
                 body = ARTICLE_HTML.format(title=title).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.send_body(body)
 
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.httpd = serve(Handler)
 
     def url(self, slug: str) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/a/{slug}"

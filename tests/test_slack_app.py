@@ -10,7 +10,7 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from digests.render import check_blocks
-from tests.slack_harness import CHANNEL, Harness
+from tests.slack_harness import CHANNEL, PASTED_ARTICLE, Harness
 
 
 def _final_texts(h) -> list[str]:
@@ -109,16 +109,7 @@ def test_a_retried_event_is_handled_once(h, site):
 
 
 def test_pasted_article_text_is_summarized_but_chat_is_not(h):
-    article = (
-        "The Treasury Department imposed sanctions on three companies accused of supplying "
-        "fentanyl precursor chemicals to Mexican cartels. Officials said the firms shipped the "
-        "chemicals through brokers in Hong Kong. The sanctions freeze any assets the firms hold "
-        "in the United States and bar Americans from dealing with them. China's foreign ministry "
-        "said Washington should stop blaming others for its drug crisis. Lawmakers welcomed the "
-        "move and urged more action against money laundering networks tied to the trade. "
-        "The department said further designations would follow in the coming weeks, and that "
-        "it was working with Mexican authorities on the case."
-    )
+    article = PASTED_ARTICLE
     assert len(article) >= 600
     h.message("morning all, anyone seen the new tariff numbers?")
     h.message(article)

@@ -10,17 +10,7 @@ import redis
 
 from bot.delivery.ledger import Schedules
 from tests.slack_harness import CHANNEL
-
-ARTICLE = (
-    "The Treasury Department imposed sanctions on three companies accused of supplying "
-    "fentanyl precursor chemicals to Mexican cartels. Officials said the firms shipped the "
-    "chemicals through brokers in Hong Kong. The sanctions freeze any assets the firms hold "
-    "in the United States and bar Americans from dealing with them. China's foreign ministry "
-    "said Washington should stop blaming others for its drug crisis. Lawmakers welcomed the "
-    "move and urged more action against money laundering networks tied to the trade. "
-    "The department said further designations would follow in the coming weeks, and that "
-    "it was working with Mexican authorities on the case."
-)
+from tests.slack_harness import PASTED_ARTICLE as ARTICLE
 
 
 def _ack(response) -> str:

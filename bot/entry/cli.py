@@ -267,6 +267,22 @@ def _sentences(value: str) -> int:
     return number
 
 
+def _source_arguments(parser: argparse.ArgumentParser) -> None:
+    """SOURCE, --json/--jsonl, --jobs and --no-cache: the same for summarize and extract."""
+    parser.add_argument(
+        "source", nargs="?", help="http(s) URL, file (.html/.htm or text), or - for stdin"
+    )
+    fmt = parser.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print one JSON result object")
+    fmt.add_argument(
+        "--jsonl", action="store_true", help="read JSON lines, write one result per line"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="parallel workers for --jsonl (default 1)"
+    )
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
@@ -278,21 +294,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("summarize", help="summarize and tag a URL, a file or stdin")
     s.add_argument(
-        "source", nargs="?", help="http(s) URL, file (.html/.htm or text), or - for stdin"
-    )
-    s.add_argument(
         "--sentences", type=_sentences, help="summary length (default: by article length)"
     )
     s.add_argument(
         "--method", help="lexrank textrank lsa luhn edmundson sumbasic reduction lead default"
     )
-    fmt = s.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="print one JSON result object")
-    fmt.add_argument(
-        "--jsonl", action="store_true", help="read JSON lines, write one result per line"
-    )
-    s.add_argument("--jobs", type=int, default=1, help="parallel workers for --jsonl (default 1)")
-    s.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    _source_arguments(s)
 
     e = sub.add_parser(
         "extract",
@@ -300,16 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show what extraction finds in a page (title, site, author, date, paywall, "
         "text), to see why a summary looks wrong. SOURCE and --jsonl lines as for summarize.",
     )
-    e.add_argument(
-        "source", nargs="?", help="http(s) URL, file (.html/.htm or text), or - for stdin"
-    )
-    efmt = e.add_mutually_exclusive_group()
-    efmt.add_argument("--json", action="store_true", help="print one JSON result object")
-    efmt.add_argument(
-        "--jsonl", action="store_true", help="read JSON lines, write one result per line"
-    )
-    e.add_argument("--jobs", type=int, default=1, help="parallel workers for --jsonl (default 1)")
-    e.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    _source_arguments(e)
 
     d = sub.add_parser(
         "digest", help="print a channel's digest from the store, or build one from a file"
